@@ -1,0 +1,134 @@
+"""One exception tree for trendreel.
+
+Every error carries a stable ``code``, whether it is ``retryable`` and a ``hint`` that tells a
+person what to do about it. Foreign exceptions are translated at the boundary with
+``raise ... from exc`` so the cause stays attached.
+
+::
+
+    TrendreelError
+    ├── ConfigError                     invalid theme config or settings (names the field)
+    ├── ProviderError                   a trend/LLM/TTS/visual/music provider failed
+    │   ├── ProviderNotConfiguredError  a real provider chosen without its credential/setting
+    │   ├── ProviderAuthError           401/403 from the service
+    │   ├── ProviderRateLimitError      429 after our own retries (retryable)
+    │   ├── ProviderUnavailableError    5xx, timeouts, connection errors (retryable)
+    │   └── ProviderResponseError       the service answered with something we cannot use
+    ├── NoTrendsError                   every configured trend source failed or was empty
+    ├── MediaError                      ffmpeg / synthesis / decoding failed
+    ├── QCFailedError                   the rendered video failed its quality checks
+    ├── BlobNotFoundError               a stage input is missing from the blob store
+    └── StageError                      any of the above, attributed to a pipeline stage
+"""
+
+from __future__ import annotations
+
+
+class TrendreelError(Exception):
+    """Base of every error trendreel raises on purpose."""
+
+    code = "internal_error"
+    retryable = False
+    hint = "See the logs for details."
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(TrendreelError):
+    code = "invalid_config"
+    hint = "Fix the named field in the theme config or settings and run again."
+
+    def __init__(self, message: str, *, field: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.field = field
+
+
+class ProviderError(TrendreelError):
+    code = "provider_error"
+
+    def __init__(self, provider: str, message: str, *, hint: str | None = None) -> None:
+        super().__init__(f"{provider}: {message}", hint=hint)
+        self.provider = provider
+
+
+class ProviderNotConfiguredError(ProviderError):
+    code = "provider_not_configured"
+    hint = "Set the named setting (environment variable) or choose the offline provider."
+
+    def __init__(self, provider: str, setting: str) -> None:
+        super().__init__(
+            provider,
+            f"missing required setting {setting}",
+            hint=f"Set {setting}, or choose an offline provider for this capability.",
+        )
+        self.setting = setting
+
+
+class ProviderAuthError(ProviderError):
+    code = "provider_auth_failed"
+    hint = "Check that the credential for this provider is valid and has access."
+
+
+class ProviderRateLimitError(ProviderError):
+    code = "provider_rate_limited"
+    retryable = True
+    hint = "The service is rate limiting; retry later or lower the request rate."
+
+
+class ProviderUnavailableError(ProviderError):
+    code = "provider_unavailable"
+    retryable = True
+    hint = "The service is unreachable or failing; retry later."
+
+
+class ProviderResponseError(ProviderError):
+    code = "provider_bad_response"
+    hint = "The service answered with an unexpected body; check the provider version/settings."
+
+
+class NoTrendsError(TrendreelError):
+    code = "no_trends"
+    retryable = True
+    hint = "Every trend source failed or returned nothing; see the per-source errors."
+
+
+class MediaError(TrendreelError):
+    code = "media_error"
+    hint = "Rendering failed; the message names the tool and its output."
+
+
+class QCFailedError(TrendreelError):
+    code = "qc_failed"
+    hint = "The rendered video failed quality checks; the listed checks say which and why."
+
+    def __init__(self, failed_checks: list[str]) -> None:
+        super().__init__("quality checks failed: " + "; ".join(failed_checks))
+        self.failed_checks = failed_checks
+
+
+class BlobNotFoundError(TrendreelError):
+    code = "blob_not_found"
+    hint = "A previous stage's output is missing; rerun from that stage."
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"blob not found: {key}")
+        self.key = key
+
+
+class StageError(TrendreelError):
+    """An error attributed to a pipeline stage (and provider, when one was involved)."""
+
+    def __init__(self, stage: str, cause: TrendreelError) -> None:
+        super().__init__(f"stage {stage} failed: {cause.message}", hint=cause.hint)
+        self.stage = stage
+        self.cause = cause
+        self.code = cause.code
+        self.retryable = cause.retryable
+        self.provider: str | None = getattr(cause, "provider", None)

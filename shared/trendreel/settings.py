@@ -1,0 +1,95 @@
+"""All runtime settings in one object, read from ``TRENDREEL_*`` environment variables.
+
+Providers are chosen per capability (``TRENDREEL_TTS=espeak|google`` and so on). Credentials are
+``SecretStr`` so they never appear in reprs, logs or API output.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+TrendSourceName = Literal["bundled", "youtube", "google_trends", "tiktok", "file"]
+
+
+def _default_sources() -> list[TrendSourceName]:
+    return ["bundled"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TRENDREEL_", extra="ignore")
+
+    backend: Literal["local", "gcp"] = "local"
+    home: Path = Field(default_factory=lambda: Path.home() / ".trendreel")
+
+    # --- provider choice per capability -------------------------------------------------
+    trend_sources: Annotated[list[TrendSourceName], NoDecode] = Field(
+        default_factory=_default_sources
+    )
+    analyzer: Literal["offline", "gemini"] = "offline"
+    writer: Literal["offline", "gemini"] = "offline"
+    tts: Literal["espeak", "google"] = "espeak"
+    visuals: Literal["procedural", "pexels"] = "procedural"
+    music: Literal["generated", "library"] = "generated"
+
+    # --- trend sources --------------------------------------------------------------------
+    trends_per_source: int = Field(default=50, ge=1, le=500)
+    trends_file: str | None = None  # local path or gs:// URI (JSON or CSV)
+    youtube_api_key: SecretStr | None = None
+    youtube_region: str = "US"
+    youtube_search_query: str = "#shorts"
+    youtube_base_url: str = "https://www.googleapis.com/youtube/v3"
+    google_trends_geo: str = "US"
+    google_trends_rss_url: str = "https://trends.google.com/trending/rss"
+    apify_token: SecretStr | None = None
+    apify_actor: str = "clockworks~tiktok-trends-scraper"
+    apify_base_url: str = "https://api.apify.com/v2"
+
+    # --- LLM ------------------------------------------------------------------------------
+    gemini_api_key: SecretStr | None = None
+    gemini_model: str = "gemini-2.5-flash"
+    gemini_base_url: str | None = None
+
+    # --- voice ----------------------------------------------------------------------------
+    espeak_voice: str = "en-us"
+    google_tts_api_key: SecretStr | None = None
+    google_tts_voice: str = "en-US-Neural2-F"
+    google_tts_language: str = "en-US"
+    google_tts_base_url: str = "https://texttospeech.googleapis.com"
+
+    # --- visuals and music ----------------------------------------------------------------
+    pexels_api_key: SecretStr | None = None
+    pexels_base_url: str = "https://api.pexels.com"
+    music_library: str | None = None  # local folder or gs://bucket/prefix of WAV files
+
+    # --- HTTP behaviour for real providers ------------------------------------------------
+    http_timeout_seconds: float = Field(default=20.0, gt=0)
+    http_max_retries: int = Field(default=3, ge=0, le=10)
+    http_backoff_seconds: float = Field(default=1.0, ge=0)
+
+    # --- encoding -------------------------------------------------------------------------
+    x264_preset: Literal[
+        "ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower"
+    ] = "veryfast"
+    x264_crf: int = Field(default=23, ge=0, le=51)
+    encoder_threads: int = Field(default=0, ge=0, le=64, description="0 = one per core")
+
+    @field_validator("trend_sources", mode="before")
+    @classmethod
+    def _split_sources(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def blob_root(self) -> Path:
+        return self.home / "blobs"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
