@@ -29,7 +29,9 @@ def load_config_file(path: Path) -> ThemeConfig:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc.strerror}", field="config") from exc
+        raise ConfigError(
+            f"cannot read config file {path}: {exc.strerror}", field="config"
+        ) from exc
     if size > MAX_CONFIG_BYTES:
         raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes")
     return parse_config(path.read_text("utf-8"), source=str(path))
@@ -69,4 +71,6 @@ def _parse_document(text: str, source: str) -> Any:
             return json.loads(text)
         return yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError(f"config {source} is not valid YAML/JSON: {exc}", field="(document)") from exc
+        raise ConfigError(
+            f"config {source} is not valid YAML/JSON: {exc}", field="(document)"
+        ) from exc

@@ -22,6 +22,9 @@ from trendreel.models import (
 )
 from trendreel.ports import BlobStore
 
+#: The speaking rate script writers plan narration for, and the synthesizers' default rate.
+NARRATION_WPM = 160.0
+
 
 @dataclass
 class UsageLog:
