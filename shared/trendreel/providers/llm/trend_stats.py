@@ -34,11 +34,11 @@ def engagement_stats(items: list[ScoredTrendItem]) -> EngagementStats:
 def hashtag_scores(items: list[ScoredTrendItem], top: int = 15) -> list[KeywordScore]:
     """Hashtags by how often they occur, weighted by the velocity of the items using them."""
     counts: Counter[str] = Counter()
-    weight: Counter[str] = Counter()
+    weight: dict[str, float] = {}
     for item in items:
         for tag in {normalise_hashtag(t) for t in item.hashtags if normalise_hashtag(t)}:
             counts[tag] += 1
-            weight[tag] += item.engagement_velocity_per_hour
+            weight[tag] = weight.get(tag, 0.0) + item.engagement_velocity_per_hour
     total = sum(weight.values()) or 1.0
     ranked = sorted(counts, key=lambda t: (-weight[t], -counts[t], t))[:top]
     return [
