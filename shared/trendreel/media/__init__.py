@@ -1,0 +1,1 @@
+"""Media: timeline planning (pure), compositing, audio, encoding and quality checks."""
