@@ -21,6 +21,8 @@ from trendreel.media.sprites import Sprite, blit, fill_rect
 from trendreel.media.yuv import U8, YuvFrame, rgb_to_planes
 
 PAN_X = 160
+SPOT_Y = layout.CTA_CENTER_Y  # the band runs behind the CTA card
+ARROW_Y = layout.CAPTION_CENTER_Y + 115  # below the captions, pointing at the app's buttons
 PAN_Y = 320
 TEMPLATES = {
     "hook": "burst",
@@ -174,18 +176,18 @@ class ProceduralBackground:
         fill_rect(
             out,
             0,
-            layout.CTA_CENTER_Y + 200 - half,
+            SPOT_Y - half,
             layout.WIDTH,
-            layout.CTA_CENTER_Y + 200 + half,
+            SPOT_Y + half,
             yuv(self.palette[2]),
         )
         arrow = self.sprites[0]
-        bounce = int(30 * abs(math.sin(t * 4)))
+        bounce = int(20 * abs(math.sin(t * 4)))
         blit(
             out,
             arrow,
             layout.SAFE.center_x - arrow.size[0] // 2,
-            layout.CTA_CENTER_Y + 320 + bounce,
+            ARROW_Y + bounce,
         )
 
 

@@ -39,6 +39,7 @@ class Compositor:
         self.captions = CaptionTrack(build_chunks(plan.words, plan.duration))
         self._out = YuvFrame.blank(layout.WIDTH, layout.HEIGHT)
         self._scene = -1
+        self._last_t = -1.0
         self._background: Background | None = None
         self._headline: Sprite | None = None
         accent = plan.palette[2]
@@ -52,15 +53,29 @@ class Compositor:
             self._background.close()
             self._background = None
 
+    @property
+    def current(self) -> YuvFrame:
+        """The frame drawn last (the buffer is reused: copy it to keep it)."""
+        return self._out
+
     def clip(self) -> VideoClip:
-        """A moviepy clip whose frames are I420 buffers shaped (1.5·H, W), ready to encode."""
-        clip = VideoClip(frame_function=self.i420, duration=self.plan.duration)
+        """A moviepy clip whose frames are I420 buffers shaped (1.5·H, W), ready to encode.
+
+        Its duration has half a frame of slack so moviepy's frame count (a truncation of
+        duration × fps) never loses the last frame to float rounding; callers stop at
+        ``plan.frame_count``.
+        """
+        slack = 0.5 / self.plan.fps
+        clip = VideoClip(frame_function=self.i420, duration=self.plan.duration + slack)
         return clip.with_fps(self.plan.fps)
 
     def i420(self, t: float) -> U8:
         return self.frame(t).as_image_array()
 
     def frame(self, t: float) -> YuvFrame:
+        if t == self._last_t:  # moviepy asks for frame 0 twice; footage must not advance
+            return self._out
+        self._last_t = t
         plan = self.plan
         n = plan.scene_at(t)
         scene = plan.scenes[n]
@@ -81,7 +96,9 @@ class Compositor:
             return
         self.close()
         self._background = self._make_background(scene)
-        self._headline = headline(scene.headline, self.plan.palette[3]) if scene.headline else None
+        text = scene.headline.strip()
+        same_as_hook = text.casefold() == self.plan.hook.text.strip().casefold()
+        self._headline = headline(text, self.plan.palette[3]) if text and not same_as_hook else None
         self._scene = n
 
     def _make_background(self, scene: SceneWindow) -> Background:

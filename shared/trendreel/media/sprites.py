@@ -61,7 +61,8 @@ class Sprite:
         rgba = np.asarray(canvas, dtype=np.uint8)
         alpha = rgba[:, :, 3]
         # Chroma of a 2×2 block is the alpha-weighted mean, so edges don't bleed black.
-        weighted = rgba[:, :, :3].astype(np.float32) * (alpha[:, :, None] / np.float32(255.0))
+        alpha_f = alpha.astype(np.float32)[:, :, None] / np.float32(255.0)
+        weighted: npt.NDArray[np.float32] = rgba[:, :, :3].astype(np.float32) * alpha_f
         a4 = quad_mean(alpha.astype(np.float32))
         quad = quad_mean(weighted)
         quad_rgb = quad / np.maximum(a4[..., None] / 255.0, 1e-6)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,12 +41,19 @@ def read_blocks(path: Path, block: int) -> Iterator[Pcm]:
 
 def write_all(path: Path, samples: npt.NDArray[np.int16], rate: int) -> None:
     """A whole mono/stereo int16 array (small files: speech segments, test fixtures)."""
+    path.write_bytes(to_bytes(samples, rate))
+
+
+def to_bytes(samples: npt.NDArray[np.int16], rate: int) -> bytes:
+    """A whole mono/stereo int16 array as WAV file bytes."""
     channels = 1 if samples.ndim == 1 else samples.shape[1]
-    with wave.open(str(path), "wb") as w:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
         w.setnchannels(channels)
         w.setsampwidth(2)
         w.setframerate(rate)
         w.writeframes(samples.astype("<i2").tobytes())
+    return buffer.getvalue()
 
 
 class WavWriter:

@@ -19,6 +19,7 @@ from trendreel.models.reports import (
     QCReport,
     StageTiming,
 )
+from trendreel.models.stages import JobSpec, Stage, StageResult
 from trendreel.models.trends import (
     ChosenTopic,
     EngagementStats,
@@ -34,6 +35,9 @@ from trendreel.models.trends import (
 
 __all__ = [
     "Asset",
+    "JobSpec",
+    "Stage",
+    "StageResult",
     "CaptionCue",
     "ChosenTopic",
     "ContentReference",

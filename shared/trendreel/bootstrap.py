@@ -1,0 +1,110 @@
+"""The one place where providers (and, later, adapters) are chosen from settings.
+
+Real providers check their credentials in their constructors, so a missing key fails here, at
+start, with the name of the setting, before any stage runs.
+"""
+
+from __future__ import annotations
+
+from trendreel.errors import ProviderNotConfiguredError
+from trendreel.providers.base import (
+    Analyzer,
+    MusicProvider,
+    ScriptWriter,
+    SpeechSynthesizer,
+    TrendSource,
+    VisualProvider,
+)
+from trendreel.settings import Settings
+from trendreel.stages.context import Providers
+
+
+def trend_sources(settings: Settings) -> list[TrendSource]:
+    sources: list[TrendSource] = []
+    for name in dict.fromkeys(settings.trend_sources):  # de-duplicated, order kept
+        if name == "bundled":
+            from trendreel.providers.trends.bundled import BundledTrendSource
+
+            sources.append(BundledTrendSource())
+        elif name == "youtube":
+            from trendreel.providers.trends.youtube import YouTubeTrendSource
+
+            sources.append(YouTubeTrendSource(settings))
+        elif name == "google_trends":
+            from trendreel.providers.trends.google_trends import GoogleTrendsSource
+
+            sources.append(GoogleTrendsSource(settings))
+        elif name == "tiktok":
+            from trendreel.providers.trends.apify_tiktok import ApifyTikTokSource
+
+            sources.append(ApifyTikTokSource(settings))
+        else:
+            from trendreel.providers.trends.file_source import FileTrendSource
+
+            sources.append(FileTrendSource(settings))
+    if not sources:
+        raise ProviderNotConfiguredError("trends", "TRENDREEL_TREND_SOURCES")
+    return sources
+
+
+def analyzer(settings: Settings) -> Analyzer:
+    if settings.analyzer == "gemini":
+        from trendreel.providers.llm.gemini import GeminiAnalyzer
+
+        return GeminiAnalyzer(settings)
+    from trendreel.providers.llm.offline_analyzer import OfflineAnalyzer
+
+    return OfflineAnalyzer()
+
+
+def writer(settings: Settings) -> ScriptWriter:
+    if settings.writer == "gemini":
+        from trendreel.providers.llm.gemini import GeminiScriptWriter
+
+        return GeminiScriptWriter(settings)
+    from trendreel.providers.llm.offline_writer import OfflineScriptWriter
+
+    return OfflineScriptWriter()
+
+
+def tts(settings: Settings) -> SpeechSynthesizer:
+    if settings.tts == "google":
+        from trendreel.providers.tts.google_tts import GoogleTextToSpeech
+
+        return GoogleTextToSpeech(settings)
+    from trendreel.providers.tts.espeak import EspeakSynthesizer
+
+    return EspeakSynthesizer(settings.espeak_voice)
+
+
+def visuals(settings: Settings) -> VisualProvider:
+    if settings.visuals == "pexels":
+        from trendreel.providers.visuals.pexels import PexelsVisuals
+
+        return PexelsVisuals(settings)
+    from trendreel.providers.visuals.procedural import ProceduralVisuals
+
+    return ProceduralVisuals()
+
+
+def music(settings: Settings) -> MusicProvider:
+    if settings.music == "library":
+        if not settings.music_library:
+            raise ProviderNotConfiguredError("music_library", "TRENDREEL_MUSIC_LIBRARY")
+        from trendreel.providers.music.library import MusicLibrary
+
+        return MusicLibrary(settings.music_library)
+    from trendreel.providers.music.generated import GeneratedMusic
+
+    return GeneratedMusic()
+
+
+def build_providers(settings: Settings) -> Providers:
+    return Providers(
+        trend_sources=trend_sources(settings),
+        analyzer=analyzer(settings),
+        writer=writer(settings),
+        tts=tts(settings),
+        visuals=visuals(settings),
+        music=music(settings),
+    )

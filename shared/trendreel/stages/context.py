@@ -1,0 +1,78 @@
+"""What a stage runs with: providers, blob store, settings, a clock, progress and scratch space."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from trendreel.models import Stage
+from trendreel.ports import BlobStore
+from trendreel.providers.base import (
+    Analyzer,
+    MusicProvider,
+    ScriptWriter,
+    SpeechSynthesizer,
+    TrendSource,
+    UsageLog,
+    VisualProvider,
+)
+from trendreel.settings import Settings
+
+ProgressFn = Callable[[float, str], None]
+M = TypeVar("M", bound=BaseModel)
+
+
+def _no_progress(fraction: float, message: str) -> None:
+    return None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Providers:
+    trend_sources: list[TrendSource]
+    analyzer: Analyzer
+    writer: ScriptWriter
+    tts: SpeechSynthesizer
+    visuals: VisualProvider
+    music: MusicProvider
+
+
+@dataclass
+class StageContext:
+    blobs: BlobStore
+    providers: Providers
+    settings: Settings
+    clock: Callable[[], datetime] = utc_now
+    progress: ProgressFn = _no_progress
+    scratch_dir: Path | None = None  # None: the system temp dir
+    usage: UsageLog = field(default_factory=UsageLog)
+
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A private directory deleted when the block ends, whatever happens."""
+        with tempfile.TemporaryDirectory(prefix="trendreel-", dir=self.scratch_dir) as path:
+            yield Path(path)
+
+
+def key(job_id: str, stage: Stage, name: str) -> str:
+    """Deterministic output keys: a rerun overwrites instead of duplicating."""
+    return f"jobs/{job_id}/{stage.value}/{name}"
+
+
+def put_model(blobs: BlobStore, blob_key: str, model: BaseModel) -> str:
+    blobs.put_bytes(blob_key, model.model_dump_json(indent=2).encode(), "application/json")
+    return blob_key
+
+
+def get_model(blobs: BlobStore, blob_key: str, model: type[M]) -> M:
+    return model.model_validate_json(blobs.get_bytes(blob_key))
