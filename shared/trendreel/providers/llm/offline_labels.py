@@ -1,0 +1,62 @@
+"""Cluster labels that read like a topic ("cottage cheese", "champions league final").
+
+A label is the 2–3 word phrase, taken from member titles and descriptions, whose words are the
+cluster's most distinctive terms and which the most members share. Falling back to the top two
+distinctive terms keeps every cluster labelled even when no phrase repeats.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+
+from trendreel.providers.llm.offline_clusters import Cluster, distinctive_terms, term_weights
+from trendreel.providers.llm.offline_text import STOPWORDS, Vocabulary, stem
+
+_BREAK = re.compile(r"[^a-z0-9' ]+")
+PHRASE_SIZES = (2, 3)
+MIN_WORD_LENGTH = 2
+
+
+def content_runs(text: str) -> list[list[str]]:
+    """Runs of adjacent content words; stopwords, numbers and punctuation break a run."""
+    runs: list[list[str]] = []
+    for chunk in _BREAK.split(text.lower()):
+        current: list[str] = []
+        for raw in chunk.split():
+            word = raw.removesuffix("'s")
+            if word in STOPWORDS or word.isdigit() or len(word) < MIN_WORD_LENGTH:
+                runs.append(current)
+                current = []
+            else:
+                current.append(word)
+        runs.append(current)
+    return [run for run in runs if run]
+
+
+def _member_phrases(text: str) -> set[str]:
+    phrases: set[str] = set()
+    for run in content_runs(text):
+        for size in PHRASE_SIZES:
+            phrases.update(" ".join(run[k : k + size]) for k in range(len(run) - size + 1))
+    return phrases
+
+
+def cluster_label(cluster: Cluster, df: Counter[str], total: int, vocab: Vocabulary) -> str:
+    """The best shared phrase, scored by members containing it × mean-ish word weight."""
+    weights = term_weights(cluster, df, total)
+    counts: Counter[str] = Counter()
+    for member in cluster.members:
+        counts.update(_member_phrases(f"{member.item.title} . {member.item.description}"))
+
+    def score(phrase: str) -> float:
+        parts = phrase.split()
+        total_weight = sum(weights.get(stem(p), 0.0) for p in parts)
+        return float(counts[phrase] * total_weight / math.sqrt(len(parts)))
+
+    shared = [p for p in counts if counts[p] >= 2 or len(cluster.members) == 1]
+    if shared:
+        return min(shared, key=lambda p: (-score(p), p))
+    top = distinctive_terms(cluster, df, total)[:2]
+    return " ".join(vocab.display(t) for t in top) or "trending now"

@@ -1,0 +1,96 @@
+"""The offline default script writer: planned narration from the report's facts, no API.
+
+The narration is planned to ``target_seconds × NARRATION_WPM / 60`` words (within ±10 %), so the
+voiceover lands near the target length when spoken at ``NARRATION_WPM``. Scenes: a hook, two to
+five body scenes (about one scene per six seconds in all), and a call to action. Wording comes
+from style phrase banks, chosen with a seed made from the topic, theme and style, so the same
+report and config always give the same script.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from trendreel.models import Scene, Script, ThemeConfig, TrendReport
+from trendreel.providers.base import NARRATION_WPM, UsageLog
+from trendreel.providers.llm import offline_meta as meta
+from trendreel.providers.llm.offline_facts import TopicFacts, gather_facts
+from trendreel.providers.llm.offline_plan import ScenePlan, fit_to_budget
+from trendreel.providers.llm.offline_scenes import build_plans, make_voice, talking_point_groups
+
+SECONDS_PER_SCENE = 6.0
+MIN_SCENES = 4
+MAX_SCENES = 7
+
+
+def word_budget(target_seconds: int) -> int:
+    return round(target_seconds * NARRATION_WPM / 60.0)
+
+
+def body_scene_count(target_seconds: int) -> int:
+    """Scenes of about six seconds, hook and CTA included; 2–5 body scenes."""
+    scenes = min(MAX_SCENES, max(MIN_SCENES, round(target_seconds / SECONDS_PER_SCENE)))
+    return scenes - 2
+
+
+class OfflineScriptWriter:
+    """Deterministic template-and-plan script writer."""
+
+    name = "offline"
+
+    def write(
+        self, report: TrendReport, config: ThemeConfig, target_seconds: int, usage: UsageLog
+    ) -> Script:
+        n_body = body_scene_count(target_seconds)
+        facts = gather_facts(report, config)
+        voice = make_voice(config, facts.fields, n_body, _seed(report, config))
+        groups = talking_point_groups(config.talking_points(), n_body)
+        hook_style = report.recommended_format.hook_style.strip().lower()
+        plans = build_plans(voice, hook_style, groups)
+        narrations = fit_to_budget(plans, word_budget(target_seconds))
+        hook = meta.screen_hook(facts, hook_style, n_body)
+        cta = meta.call_to_action(config)
+        scenes = _scenes(plans, narrations, [[], *groups, []], facts, hook, cta)
+        script = Script(
+            title=meta.title(facts, config.config.style, voice.rng),
+            hook=hook,
+            scenes=scenes,
+            call_to_action=cta,
+            description=meta.description(facts, report, config),
+            hashtags=meta.hashtags(report, config),
+            target_seconds=target_seconds,
+            writer=self.name,
+        )
+        usage.record(self.name, "write", script.word_count(), "words", 0.0)
+        return script
+
+
+def _scenes(
+    plans: list[ScenePlan],
+    narrations: list[str],
+    points: list[list[str]],
+    facts: TopicFacts,
+    hook: str,
+    cta: str,
+) -> list[Scene]:
+    """Scenes with narration (an empty one is left out), screen text and visual keywords."""
+    scenes: list[Scene] = []
+    for plan, text, scene_points in zip(plans, narrations, points, strict=True):
+        if not text:
+            continue
+        index = len(scenes)
+        scenes.append(
+            Scene(
+                index=index,
+                narration=text,
+                visual_intent=plan.intent,
+                on_screen_text=meta.scene_screen_text(plan.intent, facts, scene_points, hook, cta),
+                keywords=meta.scene_keywords(plan.intent, index, facts),
+            )
+        )
+    return scenes
+
+
+def _seed(report: TrendReport, config: ThemeConfig) -> int:
+    key = f"{report.chosen_topic.label}|{config.config.theme}|{config.config.style}"
+    return int.from_bytes(hashlib.sha256(key.encode("utf-8")).digest()[:8], "big")
