@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from trendreel.media.yuv import U8, YuvFrame, quad_mean, rgb_to_planes
+from trendreel.media.yuv import BAND, U8, YuvFrame, quad_mean, rgb_to_planes
 
 OPAQUE = 250  # alpha at or above: copy; at or below TRANSPARENT: skip; between: blend
 TRANSPARENT = 5
@@ -60,21 +60,32 @@ class Sprite:
         canvas.paste(image.convert("RGBA"), (0, 0))
         rgba = np.asarray(canvas, dtype=np.uint8)
         alpha = rgba[:, :, 3]
-        # Chroma of a 2×2 block is the alpha-weighted mean, so edges don't bleed black.
-        alpha_f = alpha.astype(np.float32)[:, :, None] / np.float32(255.0)
-        weighted: npt.NDArray[np.float32] = rgba[:, :, :3].astype(np.float32) * alpha_f
-        a4 = quad_mean(alpha.astype(np.float32))
-        quad = quad_mean(weighted)
-        quad_rgb = quad / np.maximum(a4[..., None] / 255.0, 1e-6)
-        y, _, _ = rgb_to_planes(rgba[:, :, :3])
-        full = np.clip(quad_rgb, 0, 255).astype(np.uint8).repeat(2, 0).repeat(2, 1)
-        _, u, v = rgb_to_planes(full)
-        a_uv = np.rint(a4).astype(np.uint8)
+        y = np.empty(alpha.shape, dtype=np.uint8)
+        u = np.empty((alpha.shape[0] // 2, alpha.shape[1] // 2), dtype=np.uint8)
+        v, a_uv = np.empty_like(u), np.empty_like(u)
+        for top in range(0, alpha.shape[0], BAND):  # bands keep float temporaries small
+            rows = slice(top, top + BAND)
+            half = slice(top // 2, (top + BAND) // 2)
+            y[rows], u[half], v[half], a_uv[half] = _convert_band(rgba[rows])
         return cls(
             canvas.width,
             canvas.height,
             (PlaneSprite.build(y, alpha), PlaneSprite.build(u, a_uv), PlaneSprite.build(v, a_uv)),
         )
+
+
+def _convert_band(rgba: U8) -> tuple[U8, U8, U8, U8]:
+    """Y at full size; chroma of each 2×2 block as the alpha-weighted mean colour, so edges
+    don't bleed black; and the block's mean alpha."""
+    alpha = rgba[:, :, 3].astype(np.float32)
+    y, _, _ = rgb_to_planes(rgba[:, :, :3])
+    opacity = (alpha / np.float32(255))[:, :, None]
+    weighted = (rgba[:, :, :3].astype(np.float32) * opacity).astype(np.float32)
+    a4 = quad_mean(alpha)
+    quad_rgb = quad_mean(weighted) / np.maximum(a4[..., None] / 255, 1e-6)
+    full = np.clip(quad_rgb, 0, 255).astype(np.uint8).repeat(2, 0).repeat(2, 1)
+    _, u, v = rgb_to_planes(full)
+    return y, u, v, np.rint(a4).astype(np.uint8)
 
 
 def blit(frame: YuvFrame, sprite: Sprite, x: int, y: int) -> None:

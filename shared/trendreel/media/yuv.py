@@ -64,8 +64,26 @@ def quad_mean(a: F32) -> F32:
     return out
 
 
+BAND = 128  # rows converted at a time: float temporaries stay ~2 MB, not ~35 MB per texture
+
+
 def rgb_to_planes(rgb: U8) -> tuple[U8, U8, U8]:
     """RGB (h, w, 3) with even h, w → Y (h, w), U and V (h/2, w/2)."""
+    h, w = rgb.shape[:2]
+    if h <= BAND:
+        return _convert(rgb)
+    y = np.empty((h, w), dtype=np.uint8)
+    u = np.empty((h // 2, w // 2), dtype=np.uint8)
+    v = np.empty((h // 2, w // 2), dtype=np.uint8)
+    for top in range(0, h, BAND):
+        by, bu, bv = _convert(rgb[top : top + BAND])
+        y[top : top + len(by)] = by
+        u[top // 2 : top // 2 + len(bu)] = bu
+        v[top // 2 : top // 2 + len(bv)] = bv
+    return y, u, v
+
+
+def _convert(rgb: U8) -> tuple[U8, U8, U8]:
     f = rgb.astype(np.float32)
     y = 16 + 219 / 255 * _luma(f)
     quad = quad_mean(f)
@@ -88,6 +106,14 @@ def colour(rgb: tuple[int, int, int]) -> tuple[int, int, int]:
 
 def planes_to_rgb(y: U8, u: U8, v: U8) -> U8:
     """Back to RGB (chroma upsampled by repetition): for thumbnails and tests."""
+    out = np.empty((*y.shape, 3), dtype=np.uint8)
+    for top in range(0, y.shape[0], BAND):  # bands keep float temporaries small
+        half = slice(top // 2, (top + BAND) // 2)
+        out[top : top + BAND] = _to_rgb(y[top : top + BAND], u[half], v[half])
+    return out
+
+
+def _to_rgb(y: U8, u: U8, v: U8) -> U8:
     yf = (y.astype(np.float32) - 16) * 255 / 219
     uf = (u.astype(np.float32) - 128) * 255 / 224
     vf = (v.astype(np.float32) - 128) * 255 / 224

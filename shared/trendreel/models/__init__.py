@@ -35,13 +35,11 @@ from trendreel.models.trends import (
 
 __all__ = [
     "Asset",
-    "JobSpec",
-    "Stage",
-    "StageResult",
     "CaptionCue",
     "ChosenTopic",
     "ContentReference",
     "EngagementStats",
+    "JobSpec",
     "KeywordScore",
     "Manifest",
     "MusicTrack",
@@ -53,6 +51,8 @@ __all__ = [
     "Scene",
     "Script",
     "SourceReport",
+    "Stage",
+    "StageResult",
     "StageTiming",
     "ThemeConfig",
     "ThemeSettings",
