@@ -18,6 +18,7 @@ person what to do about it. Foreign exceptions are translated at the boundary wi
     ├── MediaError                      ffmpeg / synthesis / decoding failed
     ├── QCFailedError                   the rendered video failed its quality checks
     ├── BlobNotFoundError               a stage input is missing from the blob store
+    ├── InternalError                   an unexpected exception (a bug), wrapped with its type
     └── StageError                      any of the above, attributed to a pipeline stage
 """
 
@@ -120,6 +121,14 @@ class BlobNotFoundError(TrendreelError):
     def __init__(self, key: str) -> None:
         super().__init__(f"blob not found: {key}")
         self.key = key
+
+
+class InternalError(TrendreelError):
+    code = "internal_error"
+    hint = "This is a bug in trendreel: report it with the job's manifest and logs."
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(f"unexpected {type(exc).__name__}: {exc}")
 
 
 class StageError(TrendreelError):

@@ -49,13 +49,16 @@ def analyse(path: Path, duration: float, inspect: Inspect | None = None) -> Anal
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-v", "info", "-i", str(path)]
     cmd += ["-filter_complex", vf, "-map", "[v]", "-f", "rawvideo", "pipe:1"]
     cmd += ["-map", "0:a", "-af", "ebur128=framelog=quiet", "-f", "null", "-"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     errors: list[bytes] = []
-    reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()))  # type: ignore[union-attr]
-    reader.start()
-    frames = _read_frames(proc, inspect)
-    code = proc.wait()
-    reader.join()
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        assert proc.stderr is not None
+        stderr = proc.stderr
+        # stderr is drained on a thread so a chatty ffmpeg never blocks on a full pipe.
+        reader = threading.Thread(target=lambda: errors.append(stderr.read()))
+        reader.start()
+        frames = _read_frames(proc, inspect)
+        code = proc.wait()
+        reader.join()
     log = b"".join(errors).decode("utf-8", "replace")
     if code != 0:
         raise MediaError(f"QC decode of {path.name} failed: {tail(log)}")

@@ -28,7 +28,7 @@ class Script(BaseModel):
     call_to_action: str = Field(min_length=1, max_length=120)
     description: str = Field(max_length=2200)
     hashtags: list[str] = Field(max_length=30)
-    target_seconds: int = Field(ge=5, le=180)
+    target_seconds: int = Field(ge=1, le=180, description="narration length planned for")
     writer: str = ""
 
     def narration_text(self) -> str:

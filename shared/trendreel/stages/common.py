@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
-from trendreel.errors import StageError, TrendreelError
+from trendreel.errors import InternalError, StageError, TrendreelError
 from trendreel.models import JobSpec, Stage, StageResult
 from trendreel.providers.base import UsageLog
 from trendreel.stages.context import StageContext, key, put_model
 
 StageFn = Callable[[JobSpec, StageContext], StageResult]
 RESULT_NAME = "result.json"
+log = logging.getLogger(__name__)
 
 
 def finish(
@@ -44,5 +46,9 @@ def execute(stage: Stage, fn: StageFn, job: JobSpec, ctx: StageContext) -> Stage
         raise
     except TrendreelError as exc:
         raise StageError(stage.value, exc) from exc
+    except Exception as exc:
+        # A bug still names its stage; the traceback stays attached as the cause.
+        log.exception("unexpected error in stage %s", stage.value)
+        raise StageError(stage.value, InternalError(exc)) from exc
     put_model(ctx.blobs, key(job.job_id, stage, RESULT_NAME), result)
     return result

@@ -37,6 +37,7 @@ from trendreel.providers.llm.offline_speech import (
 )
 
 BODY_LAYOUT: dict[int, tuple[VisualIntent, ...]] = {
+    1: ("list",),
     2: ("stat", "list"),
     3: ("stat", "explain", "list"),
     4: ("stat", "explain", "list", "contrast"),

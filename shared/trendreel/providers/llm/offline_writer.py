@@ -15,7 +15,7 @@ from trendreel.models import Scene, Script, ThemeConfig, TrendReport
 from trendreel.providers.base import NARRATION_WPM, UsageLog
 from trendreel.providers.llm import offline_meta as meta
 from trendreel.providers.llm.offline_facts import TopicFacts, gather_facts
-from trendreel.providers.llm.offline_plan import ScenePlan, fit_to_budget
+from trendreel.providers.llm.offline_plan import TOLERANCE, ScenePlan, Slot, fit_to_budget
 from trendreel.providers.llm.offline_scenes import build_plans, make_voice, talking_point_groups
 
 SECONDS_PER_SCENE = 6.0
@@ -41,13 +41,22 @@ class OfflineScriptWriter:
     def write(
         self, report: TrendReport, config: ThemeConfig, target_seconds: int, usage: UsageLog
     ) -> Script:
-        n_body = body_scene_count(target_seconds)
+        budget = word_budget(target_seconds)
         facts = gather_facts(report, config)
-        voice = make_voice(config, facts.fields, n_body, _seed(report, config))
-        groups = talking_point_groups(config.talking_points(), n_body)
         hook_style = report.recommended_format.hook_style.strip().lower()
-        plans = build_plans(voice, hook_style, groups)
-        narrations = fit_to_budget(plans, word_budget(target_seconds))
+        # Very short videos cannot hold every mandatory sentence: use fewer body scenes, and at
+        # one body scene let everything but the hook line and the call to action be dropped.
+        for n_body in range(body_scene_count(target_seconds), 0, -1):
+            voice = make_voice(config, facts.fields, n_body, _seed(report, config))
+            groups = talking_point_groups(config.talking_points(), n_body)
+            if n_body == 1 and hook_style == "countdown":
+                hook_style = "bold claim"  # "one things about…" is not a countdown
+            plans = build_plans(voice, hook_style, groups)
+            if n_body == 1:
+                plans = [_relax(plan) for plan in plans]
+            narrations = fit_to_budget(plans, budget)
+            if sum(len(n.split()) for n in narrations) <= budget * (1 + TOLERANCE):
+                break
         hook = meta.screen_hook(facts, hook_style, n_body)
         cta = meta.call_to_action(config)
         scenes = _scenes(plans, narrations, [[], *groups, []], facts, hook, cta)
@@ -63,6 +72,23 @@ class OfflineScriptWriter:
         )
         usage.record(self.name, "write", script.word_count(), "words", 0.0)
         return script
+
+
+def _relax(plan: ScenePlan) -> ScenePlan:
+    """Only the first hook sentence and the call to action stay mandatory."""
+    if plan.intent == "cta":
+        return plan
+    keep_first = plan.intent == "hook"
+    relaxed = ScenePlan(plan.intent)
+    first_mandatory = True
+    for slot in plan.slots:
+        tier = slot.tier
+        if tier == 0 and not (keep_first and first_mandatory):
+            tier = 1
+        if slot.tier == 0:
+            first_mandatory = False
+        relaxed.slots.append(Slot(tier, slot.variants))
+    return relaxed
 
 
 def _scenes(
