@@ -21,6 +21,7 @@ from trendreel.errors import (
     ProviderResponseError,
     ProviderUnavailableError,
 )
+from trendreel.settings import Settings
 
 MAX_RETRY_AFTER_SECONDS = 30.0
 
@@ -48,6 +49,30 @@ class ServiceClient:
             headers=dict(headers or {}),
             transport=transport,
             follow_redirects=True,
+        )
+
+    @classmethod
+    def from_settings(
+        cls,
+        provider: str,
+        base_url: str,
+        settings: Settings,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> ServiceClient:
+        """A client with the timeout, retries and backoff every real provider shares."""
+        return cls(
+            provider,
+            base_url,
+            timeout=settings.http_timeout_seconds if timeout is None else timeout,
+            max_retries=settings.http_max_retries,
+            backoff=settings.http_backoff_seconds,
+            headers=headers,
+            transport=transport,
+            sleep=sleep,
         )
 
     def close(self) -> None:

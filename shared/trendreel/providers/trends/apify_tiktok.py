@@ -62,12 +62,11 @@ class ApifyTikTokSource:
         if limit <= 0:
             return []
         s = self._settings
-        client = ServiceClient(
+        client = ServiceClient.from_settings(
             NAME,
             s.apify_base_url,
+            s,
             timeout=max(s.http_timeout_seconds, SYNC_RUN_TIMEOUT_SECONDS),
-            max_retries=s.http_max_retries,
-            backoff=s.http_backoff_seconds,
             headers={"Authorization": f"Bearer {self._token.get_secret_value()}"},
             sleep=self._sleep,
         )

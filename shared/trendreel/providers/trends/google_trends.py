@@ -49,14 +49,7 @@ class GoogleTrendsSource:
         if limit <= 0:
             return []
         s = self._settings
-        client = ServiceClient(
-            NAME,
-            s.google_trends_rss_url,
-            timeout=s.http_timeout_seconds,
-            max_retries=s.http_max_retries,
-            backoff=s.http_backoff_seconds,
-            sleep=self._sleep,
-        )
+        client = ServiceClient.from_settings(NAME, s.google_trends_rss_url, s, sleep=self._sleep)
         try:
             response = client.request(
                 "GET", s.google_trends_rss_url, params={"geo": s.google_trends_geo}

@@ -64,14 +64,7 @@ class YouTubeTrendSource:
         if limit <= 0:
             return []
         s = self._settings
-        client = ServiceClient(
-            NAME,
-            s.youtube_base_url,
-            timeout=s.http_timeout_seconds,
-            sleep=self._sleep,
-            max_retries=s.http_max_retries,
-            backoff=s.http_backoff_seconds,
-        )
+        client = ServiceClient.from_settings(NAME, s.youtube_base_url, s, sleep=self._sleep)
         try:
             chart = self._chart(client, limit, usage)
             shorts = self._shorts(client, now, limit, usage)

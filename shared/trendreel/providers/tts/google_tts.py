@@ -96,12 +96,10 @@ class GoogleTextToSpeech:
             raise ProviderNotConfiguredError(PROVIDER, "TRENDREEL_GOOGLE_TTS_API_KEY")
         self.voice = settings.google_tts_voice
         self._language = settings.google_tts_language
-        self._client = ServiceClient(
+        self._client = ServiceClient.from_settings(
             PROVIDER,
             settings.google_tts_base_url,
-            timeout=settings.http_timeout_seconds,
-            max_retries=settings.http_max_retries,
-            backoff=settings.http_backoff_seconds,
+            settings,
             headers={"X-Goog-Api-Key": settings.google_tts_api_key.get_secret_value()},
             transport=transport,
             sleep=sleep,

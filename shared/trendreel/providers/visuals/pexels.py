@@ -136,12 +136,10 @@ def _client(
     transport: httpx.BaseTransport | None,
     sleep: Callable[[float], None],
 ) -> ServiceClient:
-    return ServiceClient(
+    return ServiceClient.from_settings(
         PROVIDER,
         settings.pexels_base_url,
-        timeout=settings.http_timeout_seconds,
-        max_retries=settings.http_max_retries,
-        backoff=settings.http_backoff_seconds,
+        settings,
         headers=headers,
         transport=transport,
         sleep=sleep,
