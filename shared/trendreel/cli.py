@@ -43,7 +43,7 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = "TRENDREEL_" + "_".join(str(p) for p in first["loc"]).upper()
+        name = "TRENDREEL_" + str(first["loc"][0]).upper() if first["loc"] else "TRENDREEL_*"
         raise ConfigError(f"invalid setting {name}: {first['msg']}", field=name) from exc
 
 

@@ -27,14 +27,17 @@ def load_default_config() -> ThemeConfig:
 
 def load_config_file(path: Path) -> ThemeConfig:
     try:
-        size = path.stat().st_size
+        if path.stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes", field="config"
+            )
+        text = path.read_text("utf-8")
     except OSError as exc:
-        raise ConfigError(
-            f"cannot read config file {path}: {exc.strerror}", field="config"
-        ) from exc
-    if size > MAX_CONFIG_BYTES:
-        raise ConfigError(f"config file {path} is larger than {MAX_CONFIG_BYTES} bytes")
-    return parse_config(path.read_text("utf-8"), source=str(path))
+        reason = exc.strerror or type(exc).__name__
+        raise ConfigError(f"cannot read config file {path}: {reason}", field="config") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config file {path} is not UTF-8 text", field="config") from exc
+    return parse_config(text, source=str(path))
 
 
 def parse_config(text: str, *, source: str = "<config>") -> ThemeConfig:

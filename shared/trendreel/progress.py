@@ -12,9 +12,9 @@ BAR = 24
 
 
 class StageProgress:
-    def __init__(self, stream: TextIO = sys.stdout) -> None:
-        self.stream = stream
-        self.live = stream.isatty()
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream: TextIO = sys.stdout if stream is None else stream
+        self.live = self.stream.isatty()
         self._stage: Stage | None = None
         self._last = 0.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class ThemeSettings(BaseModel):
@@ -39,14 +39,15 @@ class ThemeConfig(BaseModel):
     config: ThemeSettings
     content_references: list[ContentReference] = Field(default_factory=list, max_length=50)
 
-    @model_validator(mode="after")
-    def _unique_ref_ids(self) -> ThemeConfig:
+    @field_validator("content_references")
+    @classmethod
+    def _unique_ref_ids(cls, refs: list[ContentReference]) -> list[ContentReference]:
         seen: set[str] = set()
-        for ref in self.content_references:
+        for ref in refs:
             if ref.ref_id in seen:
                 raise ValueError(f"duplicate content_references ref_id {ref.ref_id!r}")
             seen.add(ref.ref_id)
-        return self
+        return refs
 
     def talking_points(self) -> list[str]:
         return [p for ref in self.content_references for p in ref.talking_points]

@@ -82,7 +82,8 @@ def build(
     voice = get_model(blobs, src(cg.STAGE, cg.VOICE), VoiceoverInfo)
     visuals = get_model(blobs, src(cg.STAGE, cg.VISUALS), VisualPlan)
     music = get_model(blobs, src(cg.STAGE, cg.MUSIC), MusicTrack)
-    results = stage_results(blobs, job.job_id) + extra
+    fresh = {r.stage for r in extra}  # a rerun's new result replaces the stored one
+    results = [r for r in stage_results(blobs, job.job_id) if r.stage not in fresh] + extra
     calls = [c for r in results for c in r.provider_calls]
     outputs = {f"{r.stage.value}.{name}": k for r in results for name, k in r.outputs.items()}
     return Manifest(

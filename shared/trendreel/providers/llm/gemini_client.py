@@ -66,7 +66,7 @@ def model_prices(model: str) -> tuple[float, float]:
 
 
 def make_client(settings: Settings) -> genai.Client:
-    if settings.gemini_api_key is None:
+    if settings.gemini_api_key is None or not settings.gemini_api_key.get_secret_value():
         raise ProviderNotConfiguredError(PROVIDER, "TRENDREEL_GEMINI_API_KEY")
     options = types.HttpOptions(
         base_url=settings.gemini_base_url or None,

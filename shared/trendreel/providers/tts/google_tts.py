@@ -92,7 +92,10 @@ class GoogleTextToSpeech:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if settings.google_tts_api_key is None:
+        if (
+            settings.google_tts_api_key is None
+            or not settings.google_tts_api_key.get_secret_value()
+        ):
             raise ProviderNotConfiguredError(PROVIDER, "TRENDREEL_GOOGLE_TTS_API_KEY")
         self.voice = settings.google_tts_voice
         self._language = settings.google_tts_language

@@ -51,7 +51,7 @@ class PexelsVisuals:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if settings.pexels_api_key is None:
+        if settings.pexels_api_key is None or not settings.pexels_api_key.get_secret_value():
             raise ProviderNotConfiguredError(PROVIDER, "TRENDREEL_PEXELS_API_KEY")
         key = settings.pexels_api_key.get_secret_value()
         self._api = _client(settings, {"Authorization": key}, transport, sleep)
