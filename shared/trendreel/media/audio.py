@@ -95,11 +95,22 @@ def measure_file(path: Path, seconds: float | None = None) -> float:
 def duck_envelope(plan: MixPlan, low: float, high: float) -> tuple[list[float], list[float]]:
     """Breakpoints (time, gain) for the music: ``low`` while speaking, ``high`` otherwise."""
     xs, ys = [0.0], [high]
-    for start, end in plan.speech:
+    for start, end in _merge_close(plan.speech):
         a, b = max(start - ATTACK, xs[-1]), end + RELEASE
         xs += [a, max(start, a), b, b + ATTACK]
         ys += [high, low, low, high]
     return xs, ys
+
+
+def _merge_close(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Phrases too close for the music to recover between them stay ducked as one."""
+    merged: list[tuple[float, float]] = []
+    for start, end in spans:
+        if merged and start - merged[-1][1] < RELEASE + 2 * ATTACK:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
 
 
 def _gain_curve(plan: MixPlan, env: tuple[list[float], list[float]], t0: float, n: int) -> wav.Pcm:

@@ -58,12 +58,13 @@ def display_text(word: str) -> str:
 
 
 def split_chunks(
-    words: list[TimedWord], measure: Callable[[str], int], max_width: int
+    words: list[TimedWord], measure: Callable[[str], int], max_width: int, space: int = 0
 ) -> list[list[TimedWord]]:
+    """Group words into chunks; ``measure`` gives one word's laid-out width (its pill)."""
     chunks: list[list[TimedWord]] = []
     current: list[TimedWord] = []
     for word in words:
-        if current and _breaks(current, word, measure, max_width):
+        if current and _breaks(current, word, measure, max_width, space):
             chunks.append(current)
             current = []
         current.append(word)
@@ -73,7 +74,11 @@ def split_chunks(
 
 
 def _breaks(
-    current: list[TimedWord], word: TimedWord, measure: Callable[[str], int], max_width: int
+    current: list[TimedWord],
+    word: TimedWord,
+    measure: Callable[[str], int],
+    max_width: int,
+    space: int,
 ) -> bool:
     prev = current[-1]
     return (
@@ -81,17 +86,21 @@ def _breaks(
         or word.scene_index != prev.scene_index
         or word.start - prev.end > PAUSE_BREAK
         or prev.text.endswith((".", "!", "?"))
-        or len(_lines([*current, word], measure, max_width)) > MAX_LINES
+        or len(_lines([*current, word], measure, max_width, space)) > MAX_LINES
     )
 
 
+def _line_width(words: list[TimedWord], measure: Callable[[str], int], space: int) -> int:
+    """Exactly what _place lays out: each word's pill, one space between pills."""
+    return sum(measure(display_text(w.text)) for w in words) + space * (len(words) - 1)
+
+
 def _lines(
-    words: list[TimedWord], measure: Callable[[str], int], max_width: int
+    words: list[TimedWord], measure: Callable[[str], int], max_width: int, space: int = 0
 ) -> list[list[TimedWord]]:
     lines: list[list[TimedWord]] = [[]]
     for word in words:
-        candidate = " ".join(display_text(w.text) for w in [*lines[-1], word])
-        if lines[-1] and measure(candidate) > max_width:
+        if lines[-1] and _line_width([*lines[-1], word], measure, space) > max_width:
             lines.append([word])
         else:
             lines[-1].append(word)
@@ -100,34 +109,36 @@ def _lines(
 
 def build_chunks(words: list[TimedWord], duration: float) -> list[Chunk]:
     face = font(FONT_SIZE)
-
-    def measure(text: str) -> int:
-        return text_width(text, face) + 2 * (PILL_PAD_X + STROKE)
-
-    groups = split_chunks(words, measure, layout.CAPTION_MAX_WIDTH)
+    space = text_width(" ", face)
+    groups = split_chunks(words, _pill_width, _MAX_LINE, space)
     chunks: list[Chunk] = []
     for n, group in enumerate(groups):
         start = group[0].start
         natural_end = group[-1].end + HOLD_AFTER
         next_start = groups[n + 1][0].start if n + 1 < len(groups) else duration
         end = min(max(natural_end, group[-1].end), next_start, duration)
-        chunks.append(_place(n, group, start, end, measure))
+        chunks.append(_place(n, group, start, end))
     return chunks
 
 
-def _place(
-    index: int, group: list[TimedWord], start: float, end: float, measure: Callable[[str], int]
-) -> Chunk:
+def _pill_width(text: str) -> int:
+    return text_width(text, font(FONT_SIZE)) + 2 * PILL_PAD_X
+
+
+_MAX_LINE = layout.CAPTION_MAX_WIDTH - 2 * STROKE  # the outline reaches past the outer pills
+
+
+def _place(index: int, group: list[TimedWord], start: float, end: float) -> Chunk:
     face = font(FONT_SIZE)
     ascent, descent = face.getmetrics()
     line_h = ascent + descent + 2 * PILL_PAD_Y
-    lines = _lines(group, measure, layout.CAPTION_MAX_WIDTH)
+    space = text_width(" ", face)
+    lines = _lines(group, _pill_width, _MAX_LINE, space)
     block_h = len(lines) * line_h + (len(lines) - 1) * LINE_GAP
     top = layout.CAPTION_CENTER_Y - block_h // 2
-    space = text_width(" ", face)
     placed: list[PlacedWord] = []
     for row, line in enumerate(lines):
-        widths = [text_width(display_text(w.text), face) + 2 * PILL_PAD_X for w in line]
+        widths = [_pill_width(display_text(w.text)) for w in line]
         line_w = sum(widths) + space * (len(line) - 1)
         x = layout.SAFE.center_x - line_w // 2
         y = top + row * (line_h + LINE_GAP)

@@ -85,7 +85,8 @@ def build_plan(
 ) -> RenderPlan:
     if len(visuals) != len(script.scenes):
         raise ValueError(f"{len(visuals)} visuals for {len(script.scenes)} scenes")
-    duration = math.ceil((VOICE_OFFSET + voice.duration_seconds + OUTRO) * fps) / fps
+    # round() first: float noise such as 363.00000000000006 must not cost a whole extra frame
+    duration = math.ceil(round((VOICE_OFFSET + voice.duration_seconds + OUTRO) * fps, 6)) / fps
     words = [_shift(n, w, fps) for n, w in enumerate(voice.words)]
     scenes = _scene_windows(script, voice, visuals, duration, fps)
     hook_end = min(HOOK_MAX, scenes[0].end) if len(scenes) > 1 else HOOK_MAX
