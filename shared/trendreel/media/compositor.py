@@ -106,7 +106,8 @@ class Compositor:
         if visual.kind == "video":
             if self._footage is None or visual.asset_key is None:
                 raise ValueError(f"scene {scene.index} uses footage but none was provided")
-            return FootageBackground(self._footage(visual.asset_key), self.plan.fps)
+            path = self._footage(visual.asset_key)
+            return FootageBackground(path, self.plan.fps, scene.end - scene.start)
         return ProceduralBackground(
             template=visual.template,
             palette=self.plan.palette,
