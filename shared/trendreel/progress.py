@@ -51,5 +51,5 @@ class StageProgress:
 
 
 def _brief(result: StageResult) -> dict[str, object]:
-    keep = ("items", "chosen_topic", "title", "voice_seconds", "frames", "qc_passed")
+    keep = ("items", "sources", "chosen_topic", "title", "voice_seconds", "frames", "qc_passed")
     return {k: v for k, v in result.summary.items() if k in keep}
