@@ -1,12 +1,20 @@
-"""The one place where providers (and, later, adapters) are chosen from settings.
+"""The one place where adapters and providers are chosen from settings.
 
 Real providers check their credentials in their constructors, so a missing key fails here, at
-start, with the name of the setting, before any stage runs.
+start, with the name of the setting, before any stage runs. Adapters are chosen by
+``settings.backend``: ``local`` (SQLite jobs, a durable SQLite-backed task queue, a local
+folder) or ``gcp`` (Firestore, Cloud Tasks, Cloud Storage). Google Cloud clients are imported
+only when the gcp backend is chosen.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
 from trendreel.errors import ProviderNotConfiguredError
+from trendreel.ports import BlobStore, JobStore, TaskQueue
 from trendreel.providers.base import (
     Analyzer,
     MusicProvider,
@@ -16,7 +24,7 @@ from trendreel.providers.base import (
     VisualProvider,
 )
 from trendreel.settings import Settings
-from trendreel.stages.context import Providers
+from trendreel.stages.context import Providers, utc_now
 
 
 def trend_sources(settings: Settings) -> list[TrendSource]:
@@ -107,4 +115,58 @@ def build_providers(settings: Settings) -> Providers:
         tts=tts(settings),
         visuals=visuals(settings),
         music=music(settings),
+    )
+
+
+@dataclass
+class Runtime:
+    """Everything a function needs, built once per process."""
+
+    settings: Settings
+    store: JobStore
+    queue: TaskQueue
+    blobs: BlobStore
+    clock: Callable[[], datetime] = utc_now
+    _providers: Providers | None = field(default=None, repr=False)
+
+    def providers(self) -> Providers:
+        """Built on first use: the api never needs them, stage functions always do."""
+        if self._providers is None:
+            self._providers = build_providers(self.settings)
+        return self._providers
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    if settings.backend == "gcp":
+        return _gcp_runtime(settings)
+    from trendreel.adapters.local_blobs import LocalBlobStore
+    from trendreel.adapters.local_queue import LocalTaskQueue
+    from trendreel.adapters.sqlite_jobs import SqliteJobStore
+    from trendreel.auth_token import local_token
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return Runtime(
+        settings=settings,
+        store=SqliteJobStore(settings.home / "jobs.sqlite3"),
+        queue=LocalTaskQueue(
+            settings.home / "queue.sqlite3", settings=settings, auth_token=local_token(settings)
+        ),
+        blobs=LocalBlobStore(settings.blob_root),
+    )
+
+
+def _gcp_runtime(settings: Settings) -> Runtime:
+    if not settings.gcp_project:
+        raise ProviderNotConfiguredError("gcp", "TRENDREEL_GCP_PROJECT")
+    if not settings.gcs_bucket:
+        raise ProviderNotConfiguredError("gcp", "TRENDREEL_GCS_BUCKET")
+    from trendreel.adapters.cloud_tasks_queue import CloudTasksQueue
+    from trendreel.adapters.firestore_jobs import FirestoreJobStore
+    from trendreel.adapters.gcs_blobs import GcsBlobStore
+
+    return Runtime(
+        settings=settings,
+        store=FirestoreJobStore.from_settings(settings),
+        queue=CloudTasksQueue.from_settings(settings),
+        blobs=GcsBlobStore.from_settings(settings),
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from trendreel import cli_jobs
 from trendreel.config import apply_overrides, load_config_file, load_default_config
 from trendreel.errors import ConfigError, StageError, TrendreelError
 from trendreel.models import ThemeConfig
@@ -35,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=int, nargs="+", default=[30, 120])
     bench.add_argument("--runs", type=int, default=1)
     bench.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    cli_jobs.add_commands(sub)
     return parser
 
 
@@ -59,7 +61,9 @@ def main(argv: list[str] | None = None) -> int:
             from trendreel.bench import main as bench_main
 
             return bench_main(args.seconds, args.runs, args.json)
-        return _render(args)
+        if args.command == "render":
+            return _render(args)
+        return _client_command(args)
     except StageError as exc:
         _report_failure(exc)
         return EXIT_FAILED
@@ -69,6 +73,17 @@ def main(argv: list[str] | None = None) -> int:
     except TrendreelError as exc:
         print(f"error: {exc.message}\n  what to do: {exc.hint}", file=sys.stderr)
         return EXIT_BAD_INPUT if exc.code == "provider_not_configured" else EXIT_FAILED
+
+
+def _client_command(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if args.command == "serve":
+        return cli_jobs.serve(settings, args.port)
+    if args.command == "generate":
+        return cli_jobs.generate(settings, args)
+    if args.command == "jobs":
+        return cli_jobs.jobs(settings, args)
+    return cli_jobs.videos(settings, args)
 
 
 def _report_failure(exc: StageError) -> None:

@@ -19,6 +19,9 @@ person what to do about it. Foreign exceptions are translated at the boundary wi
     ├── QCFailedError                   the rendered video failed its quality checks
     ├── BlobNotFoundError               a stage input is missing from the blob store
     ├── InternalError                   an unexpected exception (a bug), wrapped with its type
+    ├── JobNotFoundError                no job with that id
+    ├── InvalidStateError               the job is not in a state that allows the request
+    ├── LeaseHeldError                  another delivery holds a live lease on the stage
     └── StageError                      any of the above, attributed to a pipeline stage
 """
 
@@ -129,6 +132,34 @@ class InternalError(TrendreelError):
 
     def __init__(self, exc: BaseException) -> None:
         super().__init__(f"unexpected {type(exc).__name__}: {exc}")
+
+
+class JobNotFoundError(TrendreelError):
+    code = "job_not_found"
+    hint = "Check the job id (GET /jobs lists jobs)."
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"no job with id {job_id!r}")
+        self.job_id = job_id
+
+
+class InvalidStateError(TrendreelError):
+    code = "invalid_state"
+    hint = "The job or video is not in a state that allows this; GET it to see its state."
+
+    def __init__(self, message: str, *, code: str = "invalid_state") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class LeaseHeldError(TrendreelError):
+    code = "stage_in_progress"
+    retryable = True
+    hint = "Another delivery is running this stage; the queue will retry after its lease."
+
+    def __init__(self, stage: str, retry_after_seconds: int) -> None:
+        super().__init__(f"stage {stage} is being run by another delivery")
+        self.retry_after_seconds = retry_after_seconds
 
 
 class StageError(TrendreelError):

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol
+
+from trendreel.models import Job, JobStatus, TaskPayload
+
+#: A transactional mutation: gets the current job, returns the new one (or raises to abort).
+Mutation = Callable[[Job], Job]
 
 
 class BlobStore(Protocol):
@@ -42,3 +49,51 @@ class BlobStore(Protocol):
         ...
 
     def uri(self, key: str) -> str: ...
+
+
+class JobStore(Protocol):
+    """Job documents. ``update`` is the one way state changes: a transaction that reads the job,
+    applies ``mutate`` and writes the result, retried by the backend on contention. Every claim,
+    completion, failure, retry and review is a pure function handed to it."""
+
+    def create(self, job: Job) -> tuple[Job, bool]:
+        """Insert ``job``; if its idempotency key is already used, return that job instead.
+        Returns (job, created)."""
+        ...
+
+    def get(self, job_id: str) -> Job | None: ...
+
+    def update(self, job_id: str, mutate: Mutation) -> Job:
+        """Raise JobNotFoundError if absent; whatever ``mutate`` raises aborts the write."""
+        ...
+
+    def list_jobs(
+        self, *, status: JobStatus | None, limit: int, cursor: str | None
+    ) -> tuple[list[Job], str | None]:
+        """Newest first (ids are time-sortable); cost proportional to ``limit``."""
+        ...
+
+    def stuck(self, *, updated_before: datetime, limit: int) -> list[Job]:
+        """Pending or running jobs not updated since ``updated_before`` (for the sweeper)."""
+        ...
+
+    def ping(self) -> None:
+        """Raise if the store cannot be reached (health check)."""
+        ...
+
+
+class TaskQueue(Protocol):
+    """Stage tasks delivered over HTTP, at least once, with the queue's retry policy."""
+
+    name: str
+
+    def enqueue(self, payload: TaskPayload, *, task_name: str, delay_seconds: float = 0) -> str:
+        """Create a named task for ``payload.stage``; a name already used is success (the
+        duplicate is dropped). Returns the task id."""
+        ...
+
+    def pending(self, task_name: str) -> bool:
+        """Whether the named task is still queued or being delivered."""
+        ...
+
+    def ping(self) -> None: ...

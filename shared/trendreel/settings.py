@@ -26,6 +26,35 @@ class Settings(BaseSettings):
     backend: Literal["local", "gcp"] = "local"
     home: Path = Field(default_factory=lambda: Path.home() / ".trendreel")
 
+    # --- serving, auth and the queue ------------------------------------------------------
+    api_token: SecretStr | None = None  # local mode: generated under home/ when unset
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    # Where each function is reachable; {name} is the function name (e.g. composition).
+    function_url_template: str = "http://127.0.0.1:{port}/functions/{name}/"
+    config_root: str | None = None  # folder or gs://bucket/prefix that config_path resolves in
+    queue_name: str = "trendreel-stages"
+    task_max_attempts: int = Field(default=5, ge=1, le=100)
+    queue_min_backoff_seconds: float = Field(default=1.0, ge=0)
+    queue_max_backoff_seconds: float = Field(default=300.0, ge=0)
+    queue_max_doublings: int = Field(default=5, ge=0, le=16)
+    queue_concurrency: int = Field(default=2, ge=1, le=64)
+    queue_dedupe_seconds: int = Field(default=3600, ge=0)
+    sweeper_grace_seconds: int = Field(default=120, ge=0)
+    progress_interval_seconds: float = Field(default=1.0, ge=0)
+    # Per-stage timeout overrides in seconds, e.g. {"composition": 900}: the lease length and the
+    # queue's dispatch deadline. Defaults in lifecycle.STAGE_TIMEOUT_SECONDS.
+    stage_timeouts: dict[str, int] = Field(default_factory=dict)
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024)
+
+    # --- Google Cloud (backend = gcp) -----------------------------------------------------
+    gcp_project: str | None = None
+    gcp_location: str = "us-central1"
+    gcs_bucket: str | None = None
+    firestore_database: str = "(default)"
+    firestore_collection: str = "jobs"
+    tasks_service_account: str | None = None  # OIDC identity Cloud Tasks uses to call stages
+
     # --- provider choice per capability -------------------------------------------------
     trend_sources: Annotated[list[TrendSourceName], NoDecode] = Field(
         default_factory=_default_sources
@@ -88,6 +117,9 @@ class Settings(BaseSettings):
     @property
     def blob_root(self) -> Path:
         return self.home / "blobs"
+
+    def function_url(self, name: str) -> str:
+        return self.function_url_template.format(name=name, port=self.port)
 
 
 @lru_cache(maxsize=1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,6 +28,7 @@ from trendreel.providers.base import (
 from trendreel.settings import Settings
 
 ProgressFn = Callable[[float, str], None]
+SCRATCH_PREFIX = "trendreel-"
 M = TypeVar("M", bound=BaseModel)
 
 
@@ -59,9 +62,34 @@ class StageContext:
 
     @contextmanager
     def scratch(self) -> Iterator[Path]:
-        """A private directory deleted when the block ends, whatever happens."""
-        with tempfile.TemporaryDirectory(prefix="trendreel-", dir=self.scratch_dir) as path:
+        """A private directory deleted when the block ends, whatever happens. Its name carries
+        the process id, so a server can remove what a killed process left behind."""
+        if self.scratch_dir is not None:
+            self.scratch_dir.mkdir(parents=True, exist_ok=True)
+        prefix = f"{SCRATCH_PREFIX}{os.getpid()}-"
+        with tempfile.TemporaryDirectory(prefix=prefix, dir=self.scratch_dir) as path:
             yield Path(path)
+
+
+def remove_orphaned_scratch(root: Path) -> int:
+    """Delete scratch directories whose process no longer exists; return how many."""
+    removed = 0
+    for path in root.glob(f"{SCRATCH_PREFIX}*") if root.is_dir() else []:
+        pid = path.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def key(job_id: str, stage: Stage, name: str) -> str:

@@ -1,0 +1,230 @@
+"""Request and response bodies of the api: the one source for validation and the OpenAPI document.
+
+Request models forbid unknown fields, so a typo is a 400 that names it instead of being ignored.
+Response models reuse the domain models (JobError, Review, TrendReport, ...) where they fit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from trendreel.models import JobError, JobStatus, Platform, Review, ReviewStatus, Stage, Trigger
+from trendreel.models.trends import ScoredTrendItem, SourceReport, TrendReport
+
+JOB_ID_PATTERN = r"^[A-Za-z0-9_-]{6,64}$"
+CURSOR_PATTERN = r"^[A-Za-z0-9_=.:~-]{1,256}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- request bodies ---------------------------------------------------------------------------
+
+
+class GenerateRequest(Strict):
+    theme: str | None = Field(
+        default=None, min_length=1, max_length=120, description="overrides config.theme"
+    )
+    config_path: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=512,
+        description="a YAML/JSON theme config, relative to the server's config root",
+    )
+    # A plain object here: trendreel.config validates it, with messages naming the failing
+    # field. The OpenAPI document still describes it as a ThemeConfig.
+    config: dict[str, Any] | None = Field(default=None, description="an inline theme config")
+
+
+class RetryRequest(Strict):
+    """Retry takes no options: an empty object or no body at all."""
+
+
+class ReviewRequest(Strict):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+# --- query strings ----------------------------------------------------------------------------
+
+
+class JobsQuery(Strict):
+    status: JobStatus | None = None
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, pattern=CURSOR_PATTERN)
+
+
+class VideosQuery(Strict):
+    status: ReviewStatus | None = None
+    limit: int = Field(default=20, ge=1, le=100)
+    cursor: str | None = Field(default=None, pattern=CURSOR_PATTERN)
+
+
+class TrendsQuery(Strict):
+    platform: Platform | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+
+
+class MediaQuery(Strict):
+    expires: int | None = Field(default=None, ge=0, description="signed URL: unix expiry")
+    sig: str | None = Field(default=None, max_length=128, description="signed URL: HMAC")
+
+
+class NoQuery(Strict):
+    pass
+
+
+# --- responses --------------------------------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class GenerateAccepted(BaseModel):
+    job_id: str
+    task_id: str
+    status: Literal["queued"] = "queued"
+    poll_url: str
+    message: str
+
+
+class RetryAccepted(BaseModel):
+    job_id: str
+    task_id: str
+    status: Literal["queued"] = "queued"
+    resume_from: Stage
+    skipping_stages: list[Stage]
+    message: str
+
+
+class JobStatusView(BaseModel):
+    id: str
+    status: JobStatus
+    stage: str
+    completed_stages: list[Stage]
+    total_stages: int
+    progress_pct: float
+    theme: str
+    created_at: datetime
+    updated_at: datetime
+    error_message: str | None
+
+
+class StageRunView(BaseModel):
+    attempts: int
+    started_at: datetime | None
+    finished_at: datetime | None
+    seconds: float | None
+    progress: float
+    message: str
+
+
+class JobDetail(JobStatusView):
+    generation: int
+    trigger: Trigger
+    config_path: str | None
+    error: JobError | None
+    stages: dict[Stage, StageRunView]
+    artifacts: dict[Stage, dict[str, str]] = Field(description="output name -> blob URI")
+    review: Review | None
+    video_url: str | None = Field(description="GET this for the finished video, when completed")
+
+
+class JobList(BaseModel):
+    count: int
+    jobs: list[JobStatusView]
+    next_cursor: str | None
+
+
+class VideoSummary(BaseModel):
+    id: str
+    theme: str
+    review_status: ReviewStatus
+    review_reason: str | None
+    reviewed_at: datetime | None
+    created_at: datetime
+    completed_at: datetime
+    detail_url: str
+
+
+class VideoList(BaseModel):
+    count: int
+    videos: list[VideoSummary]
+    next_cursor: str | None
+
+
+class ScriptSummary(BaseModel):
+    title: str
+    hook: str
+    description: str
+    hashtags: list[str]
+    call_to_action: str
+    scene_count: int
+    narration_words: int
+
+
+class TopicSummary(BaseModel):
+    label: str
+    reason: str
+    keywords: list[str]
+    hashtags: list[str]
+
+
+class QCSummary(BaseModel):
+    passed: bool
+    checks: int
+    failed_checks: list[str]
+
+
+class MediaLinks(BaseModel):
+    video_url: str | None
+    thumbnail_url: str | None
+    expires_at: datetime | None
+
+
+class VideoDetail(VideoSummary):
+    title: str | None
+    script: ScriptSummary | None
+    chosen_topic: TopicSummary | None
+    qc: QCSummary | None
+    estimated_cost_usd: float | None
+    media: MediaLinks
+
+
+class TrendsResponse(BaseModel):
+    job_id: str = Field(description="the job whose trend_collection stage stored these")
+    collected_at: datetime
+    count: int
+    items: list[ScoredTrendItem]
+    sources: list[SourceReport]
+
+
+class TrendReportResponse(BaseModel):
+    job_id: str
+    report: TrendReport
+
+
+class CheckResult(BaseModel):
+    status: Literal["ok", "error"]
+    error: str | None = Field(default=None, description="exception type only, never its text")
+
+
+class HealthChecks(BaseModel):
+    job_store: CheckResult
+    queue: CheckResult
+    blob_store: CheckResult
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok", "degraded"]
+    checks: HealthChecks

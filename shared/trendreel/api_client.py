@@ -1,0 +1,85 @@
+"""A small client for the trendreel JSON API, used by the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from trendreel.errors import TrendreelError
+
+
+class ApiError(TrendreelError):
+    code = "api_error"
+    hint = "See the message; `trendreel jobs show ID` shows a job's state."
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"HTTP {status} {code}: {message}")
+        self.status = status
+        self.code = code
+
+
+class ApiClient:
+    def __init__(self, base_url: str, token: str, *, timeout: float = 30.0) -> None:
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ApiError(0, "unreachable", f"{method} {path}: {type(exc).__name__}") from exc
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        if response.is_success and isinstance(body, dict):
+            return body
+        error = body.get("error", {}) if isinstance(body, dict) else {}
+        raise ApiError(
+            response.status_code, str(error.get("code", "error")), str(error.get("message", ""))
+        )
+
+    def generate(
+        self,
+        *,
+        theme: str | None = None,
+        config: dict[str, Any] | None = None,
+        config_path: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict[str, Any]:
+        body = {
+            k: v
+            for k, v in (("theme", theme), ("config", config), ("config_path", config_path))
+            if v
+        }
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self._call("POST", "/generate", json=body, headers=headers)
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/jobs/{job_id}")
+
+    def jobs(self, status: str | None = None, limit: int = 20) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit, **({"status": status} if status else {})}
+        return self._call("GET", "/jobs", params=params)
+
+    def retry(self, job_id: str) -> dict[str, Any]:
+        return self._call("POST", f"/jobs/{job_id}/retry")
+
+    def videos(self, status: str | None = None, limit: int = 20) -> dict[str, Any]:
+        params: dict[str, Any] = {"limit": limit, **({"status": status} if status else {})}
+        return self._call("GET", "/videos", params=params)
+
+    def video(self, video_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/videos/{video_id}")
+
+    def review(self, video_id: str, approve: bool, reason: str | None = None) -> dict[str, Any]:
+        action = "approve" if approve else "reject"
+        body = {"reason": reason} if reason else {}
+        return self._call("POST", f"/videos/{video_id}/{action}", json=body)

@@ -1,0 +1,122 @@
+"""The embedded default as one process: every function, the queue's dispatcher and the sweeper.
+
+Each function is mounted from its own ``functions/<name>/main.py`` through functions-framework's
+``create_app``, exactly as it is deployed; the api answers at ``/`` and stage functions at
+``/functions/<name>``. The server binds 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from functions_framework import create_app
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from trendreel import http
+from trendreel.bootstrap import Runtime, build_runtime
+from trendreel.errors import ConfigError
+from trendreel.models import Stage
+from trendreel.settings import Settings
+from trendreel.stages.context import remove_orphaned_scratch
+from trendreel.sweeper import sweep
+
+log = logging.getLogger(__name__)
+STAGE_FUNCTIONS = [s.value for s in Stage]
+SWEEP_EVERY_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+def functions_dir() -> Path:
+    """The repository's functions/ folder (this package lives at shared/trendreel/)."""
+    path = Path(__file__).resolve().parents[2] / "functions"
+    if not (path / "api" / "main.py").is_file():
+        raise ConfigError(
+            f"functions/ not found at {path}",
+            hint="Run from a source checkout installed with pip install -e .",
+        )
+    return path
+
+
+def _load(root: Path, name: str) -> Any:
+    """One function's WSGI app, loaded from its main.py as functions-framework deploys it."""
+    return create_app(target="handle", source=str(root / name / "main.py"))  # type: ignore[no-untyped-call]
+
+
+def wsgi_app() -> Any:
+    root = functions_dir()
+    mounts = {f"/functions/{name}": _load(root, name) for name in [*STAGE_FUNCTIONS, "sweeper"]}
+    return DispatcherMiddleware(_load(root, "api"), mounts)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Access lines at debug level instead of one stderr line per poll and delivery."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.debug("%s %s %s", self.command, self.path, code)
+
+
+class LocalServer:
+    """Start with ``with LocalServer(settings) as server:``; ``server.url`` is where it listens."""
+
+    def __init__(self, settings: Settings, *, sweep_every: float = SWEEP_EVERY_SECONDS) -> None:
+        if settings.backend != "local":
+            raise ConfigError("trendreel serve runs the local backend", field="TRENDREEL_BACKEND")
+        self._server: BaseWSGIServer = make_server(
+            settings.host, settings.port, wsgi_app(), threaded=True, request_handler=_QuietHandler
+        )
+        # With port 0 the OS picks one: the queue must deliver to the port actually bound.
+        self.settings = settings.model_copy(update={"port": self._server.server_port})
+        self.runtime: Runtime = build_runtime(self.settings)
+        orphans = remove_orphaned_scratch(self.settings.home / "scratch")
+        if orphans:
+            log.warning("removed %d scratch folder(s) left by a killed process", orphans)
+        http.install_runtime(self.runtime)
+        self._sweep_every = sweep_every
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.settings.host}:{self.settings.port}"
+
+    def start(self) -> LocalServer:
+        serve = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
+        sweeper = threading.Thread(target=self._sweep_loop, name="sweeper", daemon=True)
+        self._threads = [serve, sweeper]
+        for thread in self._threads:
+            thread.start()
+        self.runtime.queue.start()  # type: ignore[attr-defined]
+        return self
+
+    def _sweep_loop(self) -> None:
+        while not self._stop.wait(self._sweep_every):
+            try:
+                sweep(self.runtime)
+            except Exception:  # the sweeper must outlive a bad pass
+                log.exception("sweep failed")
+
+    def stop(self) -> None:
+        self._stop.set()
+        # A delivery still running keeps its task leased; a later start recovers it.
+        self.runtime.queue.stop(timeout=STOP_TIMEOUT_SECONDS)  # type: ignore[attr-defined]
+        self._server.shutdown()
+        self._server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        http.install_runtime(None)
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,124 @@
+"""The Job document, task payloads and the review state of a finished video.
+
+Large outputs live in blob storage; the document holds keys/URIs, states and times only, so it
+stays far below Firestore's 1 MiB limit. All times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from trendreel.models.config import ThemeConfig
+from trendreel.models.stages import JobSpec, Stage
+
+INITIALIZATION = "initialization"
+TOTAL_STAGES = len(Stage)
+_STAGE_NAMES = frozenset(s.value for s in Stage)
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+class Trigger(StrEnum):
+    SCHEDULER = "scheduler"
+    CLIENT = "client"
+    CLI = "cli"
+
+
+class ReviewStatus(StrEnum):
+    GENERATED = "generated"  # waiting for a person
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class StageRun(BaseModel):
+    attempts: int = 0
+    started_at: AwareDatetime | None = None
+    finished_at: AwareDatetime | None = None
+    progress: float = Field(default=0.0, ge=0.0, le=1.0)
+    message: str = ""
+
+
+class JobError(BaseModel):
+    stage: str
+    code: str
+    message: str
+    retryable: bool
+    attempt: int
+    provider: str | None = None
+    hint: str = ""
+
+
+class Lease(BaseModel):
+    """A claim on one stage by one delivery, valid until ``expires_at`` (the stage's timeout)."""
+
+    holder: str
+    stage: Stage
+    expires_at: AwareDatetime
+
+
+class Review(BaseModel):
+    status: ReviewStatus = ReviewStatus.GENERATED
+    reason: str | None = None
+    reviewed_at: AwareDatetime | None = None
+
+
+class Job(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=r"^[A-Za-z0-9_-]{6,64}$")
+    status: JobStatus = JobStatus.PENDING
+    stage: str = INITIALIZATION
+    completed_stages: list[Stage] = Field(default_factory=list)
+    total_stages: int = TOTAL_STAGES
+    theme: str
+    config: ThemeConfig
+    config_path: str | None = None
+    idempotency_key: str | None = None
+    trigger: Trigger = Trigger.CLIENT
+    generation: int = Field(default=1, ge=1, description="run generation; bumped by retry")
+    sweeps: int = Field(default=0, ge=0, description="re-enqueues by the sweeper")
+    stages: dict[Stage, StageRun] = Field(default_factory=dict)
+    artifacts: dict[Stage, dict[str, str]] = Field(default_factory=dict)
+    error: JobError | None = None
+    error_message: str | None = None
+    lease: Lease | None = None
+    review: Review | None = None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+
+    def spec(self) -> JobSpec:
+        inputs: dict[str, Any] = {"trigger": self.trigger.value}
+        if self.config_path:
+            inputs["config_path"] = self.config_path
+        return JobSpec(
+            job_id=self.id, config=self.config, created_at=self.created_at, inputs=inputs
+        )
+
+    def next_stage(self) -> Stage | None:
+        """The first stage not yet completed, in pipeline order."""
+        return next((s for s in Stage if s not in self.completed_stages), None)
+
+    def progress_pct(self) -> float:
+        done = len(self.completed_stages)
+        running = self.stages.get(Stage(self.stage)) if self.stage in _STAGE_NAMES else None
+        partial = running.progress if running and self.status == JobStatus.RUNNING else 0.0
+        return round(100.0 * min(done + partial, self.total_stages) / self.total_stages, 1)
+
+
+class TaskPayload(BaseModel):
+    """What a stage task carries: which job, which stage, which run generation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    job_id: str = Field(pattern=r"^[A-Za-z0-9_-]{6,64}$")
+    stage: Stage
+    generation: int = Field(ge=1)
+    sweep: int = Field(default=0, ge=0)

@@ -1,0 +1,17 @@
+"""HTTP entry point of the sweeper function."""
+
+from __future__ import annotations
+
+import flask
+
+from trendreel.http import _authorised, error_response, json_response, runtime
+from trendreel.sweeper import sweep
+
+
+def handle_sweep(request: flask.Request) -> flask.Response:
+    rt = runtime()
+    if not _authorised(request, rt):
+        return error_response(401, "unauthorized", "a valid bearer token is required")
+    if request.method != "POST":
+        return error_response(405, "method_not_allowed", "the sweeper takes POST")
+    return json_response(200, sweep(rt))

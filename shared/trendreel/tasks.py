@@ -1,0 +1,19 @@
+"""Deterministic task names: the same (job, stage, generation, sweep) always gets the same name,
+so a second enqueue of it is a no-op (the queue reports ALREADY_EXISTS, which counts as success).
+
+Cloud Tasks keeps a name reserved for about an hour after the task ends, so a deliberate
+re-enqueue (retry bumps the generation, the sweeper bumps ``sweep``) must use a new name. The
+hash prefix spreads names across Cloud Tasks' key space instead of piling up on one prefix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from trendreel.models import TaskPayload
+
+
+def task_name(payload: TaskPayload) -> str:
+    base = f"{payload.job_id}-{payload.stage.value}-g{payload.generation}-s{payload.sweep}"
+    digest = hashlib.sha256(base.encode()).hexdigest()[:10]
+    return f"{digest}-{base}"

@@ -1,0 +1,68 @@
+"""config_path on a gs:// config root: the same rules, read through the Cloud Storage client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from trendreel.api import config_source
+from trendreel.api.errors import ApiError
+from trendreel.settings import Settings
+
+
+@dataclass
+class FakeBlob:
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def download_as_bytes(self) -> bytes:
+        return self.data
+
+
+@dataclass
+class FakeBucket:
+    objects: dict[str, bytes]
+
+    def get_blob(self, name: str) -> FakeBlob | None:
+        return FakeBlob(self.objects[name]) if name in self.objects else None
+
+
+@dataclass
+class FakeStorageClient:
+    buckets: dict[str, dict[str, bytes]] = field(default_factory=dict)
+
+    def bucket(self, name: str) -> FakeBucket:
+        return FakeBucket(self.buckets.get(name, {}))
+
+
+@pytest.fixture
+def gcs(monkeypatch: pytest.MonkeyPatch) -> FakeStorageClient:
+    client = FakeStorageClient({"cfg": {"themes/cats.yaml": b"config:\n  theme: cats\n"}})
+    monkeypatch.setattr(config_source, "_gcs_client", lambda: client)
+    return client
+
+
+def test_config_path_reads_from_the_bucket_prefix(gcs: FakeStorageClient) -> None:
+    settings = Settings(config_root="gs://cfg/themes/")
+
+    assert config_source.load(settings, "cats.yaml").config.theme == "cats"
+
+
+def test_an_unknown_object_is_400(gcs: FakeStorageClient) -> None:
+    settings = Settings(config_root="gs://cfg/themes")
+
+    with pytest.raises(ApiError) as info:
+        config_source.load(settings, "dogs.yaml")
+
+    assert (info.value.status, info.value.code) == (400, "invalid_config_path")
+
+
+def test_traversal_is_refused_before_the_bucket_is_read(gcs: FakeStorageClient) -> None:
+    with pytest.raises(ApiError) as info:
+        config_source.load(Settings(config_root="gs://cfg/themes/sub"), "../cats.yaml")
+
+    assert info.value.code == "invalid_config_path"
