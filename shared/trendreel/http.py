@@ -19,8 +19,8 @@ from pydantic import ValidationError
 
 from trendreel.auth_token import local_token, token_matches
 from trendreel.bootstrap import Runtime, build_runtime
+from trendreel.delivery import Delivery, Outcome
 from trendreel.models import Stage, TaskPayload
-from trendreel.runner import Delivery, Outcome, StageRunner
 from trendreel.settings import get_settings
 
 log = logging.getLogger(__name__)
@@ -113,6 +113,8 @@ def stage_handler(stage: Stage) -> Handler:
         parsed = parse_delivery(request, stage, rt.settings.max_body_bytes)
         if isinstance(parsed, flask.Response):
             return parsed
+        from trendreel.runner import StageRunner  # the media stack loads on first delivery
+
         return to_response(StageRunner(rt).handle(parsed))
 
     handle.__name__ = f"handle_{stage.value}"

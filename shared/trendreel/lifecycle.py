@@ -7,6 +7,7 @@ I/O, which is what makes the delivery protocol testable without a database.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 
 from trendreel.errors import InvalidStateError, LeaseHeldError, StageError
@@ -32,6 +33,11 @@ STAGE_TIMEOUT_SECONDS: dict[Stage, int] = {
     Stage.COMPOSITION: 1800,
     Stage.REVIEW: 600,
 }
+
+
+def new_job_id(now: datetime) -> str:
+    """Time-sortable: UTC timestamp first, then randomness so two jobs per second differ."""
+    return f"{now.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
 
 
 def stage_timeout(stage: Stage, overrides: dict[str, int] | None = None) -> float:

@@ -5,11 +5,11 @@ The serverless runner calls the very same stage functions, one per task delivery
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from trendreel.lifecycle import new_job_id
 from trendreel.models import JobSpec, Stage, StageResult, ThemeConfig
 from trendreel.stages import (
     composition,
@@ -29,11 +29,6 @@ STAGE_FUNCTIONS: dict[Stage, StageFn] = {
     Stage.REVIEW: review.run,
 }
 StageListener = Callable[[Stage, StageResult], None]
-
-
-def new_job_id(now: datetime) -> str:
-    """Time-sortable: UTC timestamp first, then randomness so two jobs per second differ."""
-    return f"{now.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(4)}"
 
 
 def new_job(config: ThemeConfig, now: datetime, inputs: dict[str, Any]) -> JobSpec:

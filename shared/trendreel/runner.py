@@ -19,37 +19,18 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from trendreel import lifecycle
+from trendreel import lifecycle, tasks
 from trendreel.bootstrap import Runtime
+from trendreel.delivery import Delivery, Outcome
 from trendreel.errors import LeaseHeldError, StageError
 from trendreel.models import Job, Stage, TaskPayload
 from trendreel.pipeline import run_stage
 from trendreel.stages.context import StageContext
-from trendreel.tasks import task_name
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Delivery:
-    payload: TaskPayload
-    task_name: str = ""
-    retry_count: int = 0  # X-CloudTasks-TaskRetryCount: earlier attempts
-    execution_count: int = 0
-    queue_name: str = ""
-    holder: str = field(default_factory=lambda: uuid.uuid4().hex)
-
-
-@dataclass(frozen=True)
-class Outcome:
-    status: int
-    body: dict[str, Any]
-    retry_after: int | None = None
 
 
 def next_task(job: Job, stage: Stage) -> TaskPayload | None:
@@ -67,7 +48,7 @@ def scratch_root(runtime: Runtime) -> Path | None:
 
 
 def enqueue(runtime: Runtime, payload: TaskPayload) -> str:
-    return runtime.queue.enqueue(payload, task_name=task_name(payload))
+    return tasks.enqueue(runtime.queue, payload)
 
 
 class StageRunner:

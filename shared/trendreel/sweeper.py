@@ -15,8 +15,7 @@ from typing import Any
 from trendreel import lifecycle
 from trendreel.bootstrap import Runtime
 from trendreel.models import Job, JobStatus, TaskPayload
-from trendreel.runner import enqueue
-from trendreel.tasks import task_name
+from trendreel.tasks import enqueue, task_name
 
 log = logging.getLogger(__name__)
 BATCH = 100
@@ -49,7 +48,7 @@ def sweep(rt: Runtime) -> dict[str, Any]:
             continue
         payload = _current_task(swept)
         if payload is not None:
-            enqueue(rt, payload)
+            enqueue(rt.queue, payload)
             requeued.append(job.id)
     if requeued or failed:
         log.warning("sweeper requeued %s, failed %s", requeued, failed)

@@ -11,9 +11,15 @@ from __future__ import annotations
 import hashlib
 
 from trendreel.models import TaskPayload
+from trendreel.ports import TaskQueue
 
 
 def task_name(payload: TaskPayload) -> str:
     base = f"{payload.job_id}-{payload.stage.value}-g{payload.generation}-s{payload.sweep}"
     digest = hashlib.sha256(base.encode()).hexdigest()[:10]
     return f"{digest}-{base}"
+
+
+def enqueue(queue: TaskQueue, payload: TaskPayload) -> str:
+    """Enqueue under the deterministic name; a repeat is a no-op that returns the same id."""
+    return queue.enqueue(payload, task_name=task_name(payload))

@@ -20,8 +20,8 @@ from trendreel.api.routing import Call
 from trendreel.api.schemas import MediaLinks, MediaQuery
 from trendreel.errors import TrendreelError
 from trendreel.models import Job, Stage
-from trendreel.stages.composition import THUMBNAIL, VIDEO
 from trendreel.stages.context import key
+from trendreel.stages.keys import THUMBNAIL, VIDEO
 
 CONTENT_TYPES = {VIDEO: "video/mp4", THUMBNAIL: "image/jpeg"}
 

@@ -22,11 +22,10 @@ from trendreel.api.views import job_detail, job_status
 from trendreel.bootstrap import Runtime
 from trendreel.config import apply_overrides, load_default_config, validate_config
 from trendreel.errors import InvalidStateError
+from trendreel.lifecycle import new_job_id
 from trendreel.models import Job, JobStatus, Stage, TaskPayload, ThemeConfig, Trigger
-from trendreel.pipeline import new_job_id
-from trendreel.runner import enqueue
 from trendreel.settings import Settings
-from trendreel.tasks import task_name
+from trendreel.tasks import enqueue, task_name
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ def resolve_config(settings: Settings, body: GenerateRequest) -> ThemeConfig:
 
 def _enqueue(rt: Runtime, payload: TaskPayload, recovery: str) -> str:
     try:
-        return enqueue(rt, payload)
+        return enqueue(rt.queue, payload)
     except Exception as exc:
         # The job is saved; the sweeper re-enqueues a pending job that has no task.
         log.exception("enqueue of %s for job %s failed", payload.stage, payload.job_id)

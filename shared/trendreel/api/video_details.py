@@ -11,7 +11,7 @@ from trendreel.errors import BlobNotFoundError
 from trendreel.models import ChosenTopic, Manifest, QCReport, Script, Stage
 from trendreel.ports import BlobStore
 from trendreel.stages.context import key
-from trendreel.stages.review import MANIFEST
+from trendreel.stages.keys import MANIFEST
 
 log = logging.getLogger(__name__)
 

@@ -28,11 +28,12 @@ from trendreel.models import (
 )
 from trendreel.settings import Settings
 from trendreel.stages import content_generation as cg
+from trendreel.stages import keys
 from trendreel.stages.common import finish
 from trendreel.stages.context import StageContext, get_model, key
 
 STAGE = Stage.COMPOSITION
-VIDEO, THUMBNAIL, CAPTIONS = "video.mp4", "thumbnail.jpg", "captions.json"
+VIDEO, THUMBNAIL, CAPTIONS = keys.VIDEO, keys.THUMBNAIL, keys.CAPTIONS
 CUES = TypeAdapter(list[CaptionCue])
 
 

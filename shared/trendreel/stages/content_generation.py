@@ -9,15 +9,14 @@ from trendreel.media import wav
 from trendreel.media.palette import choose_palette
 from trendreel.media.timeline import OUTRO, VOICE_OFFSET
 from trendreel.models import JobSpec, Stage, StageResult, TrendReport, VoiceoverInfo
-from trendreel.stages import trend_analysis
+from trendreel.stages import keys, trend_analysis
 from trendreel.stages.common import finish
 from trendreel.stages.context import StageContext, get_model, key, put_model
 from trendreel.stages.voiceover import voice_script
 
 STAGE = Stage.CONTENT_GENERATION
-SCRIPT, VOICE_WAV, VOICE, VISUALS, MUSIC_WAV, MUSIC = (
-    "script.json", "voiceover.wav", "voiceover.json", "visuals.json", "music.wav", "music.json",
-)  # fmt: skip
+SCRIPT, VOICE_WAV, VOICE = keys.SCRIPT, keys.VOICE_WAV, keys.VOICE
+VISUALS, MUSIC_WAV, MUSIC = keys.VISUALS, keys.MUSIC_WAV, keys.MUSIC
 
 
 def job_seed(job_id: str) -> int:

@@ -13,13 +13,13 @@ from trendreel.errors import QCFailedError
 from trendreel.media.qc import SpokenWord, run_qc
 from trendreel.media.timeline import VOICE_OFFSET
 from trendreel.models import JobSpec, Stage, StageResult, VoiceoverInfo
-from trendreel.stages import composition, manifest
+from trendreel.stages import composition, keys, manifest
 from trendreel.stages import content_generation as cg
 from trendreel.stages.common import finish
 from trendreel.stages.context import StageContext, get_model, key, put_model
 
 STAGE = Stage.REVIEW
-QC, MANIFEST = "qc.json", "manifest.json"
+QC, MANIFEST = keys.QC, keys.MANIFEST
 
 
 def run(job: JobSpec, ctx: StageContext) -> StageResult:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 
 from trendreel.models import JobSpec, Stage, StageResult, TrendCollection
-from trendreel.stages import trend_collection
+from trendreel.stages import keys, trend_collection
 from trendreel.stages.common import finish
 from trendreel.stages.context import StageContext, get_model, key, put_model
 
 STAGE = Stage.TREND_ANALYSIS
-OUTPUT = "report.json"
+OUTPUT = keys.REPORT
 
 
 def run(job: JobSpec, ctx: StageContext) -> StageResult:

@@ -13,11 +13,12 @@ from trendreel.errors import NoTrendsError, TrendreelError
 from trendreel.models import JobSpec, SourceReport, Stage, StageResult, TrendCollection, TrendItem
 from trendreel.models.trends import ScoredTrendItem
 from trendreel.providers.base import TrendSource, UsageLog
+from trendreel.stages import keys
 from trendreel.stages.common import finish
 from trendreel.stages.context import StageContext, key, put_model
 
 STAGE = Stage.TREND_COLLECTION
-OUTPUT = "trends.json"
+OUTPUT = keys.TRENDS
 
 
 def _collect_one(
