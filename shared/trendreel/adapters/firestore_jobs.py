@@ -41,6 +41,7 @@ from google.cloud.firestore_v1.document import DocumentReference
 from google.cloud.firestore_v1.transaction import Transaction
 
 from trendreel.adapters.gcp_errors import GOOGLE_ERRORS, missing_credentials, translate
+from trendreel.adapters.job_queries import ID_PATTERN, check_cursor, check_limit
 from trendreel.errors import ConfigError, JobNotFoundError, ProviderUnavailableError
 from trendreel.models import Job, JobStatus
 from trendreel.ports import Mutation
@@ -54,7 +55,6 @@ MAX_PAGE = 100
 #: keeping its place in line); a handful of racing deliveries stays well below this.
 MAX_ATTEMPTS = 25
 _LOCK_STRIPES = 64
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 _COLLECTION_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 _AUTH_HINT = "The runtime service account needs roles/datastore.user on the project."
 
@@ -72,25 +72,11 @@ def _decode(doc: dict[str, Any] | None) -> Job:
     return Job.model_validate(doc["job"])
 
 
-def _check_limit(limit: int, maximum: int | None) -> None:
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValueError(f"limit must be an integer >= 1, got {limit!r}")
-    if maximum is not None and limit > maximum:
-        raise ValueError(f"limit must be between 1 and {maximum}, got {limit}")
-
-
-def _check_cursor(cursor: str) -> str:
-    # The cursor is the id of the last job of the previous page.
-    if not isinstance(cursor, str) or not _ID_PATTERN.match(cursor):
-        raise ValueError(f"invalid cursor {cursor!r}: pass next_cursor from a previous page")
-    return cursor
-
-
 def _storable_id(job_id: object) -> bool:
     # Job ids that Firestore cannot use as document ids ("__x__" is reserved) cannot exist.
     return (
         isinstance(job_id, str)
-        and _ID_PATTERN.match(job_id) is not None
+        and ID_PATTERN.match(job_id) is not None
         and not (job_id.startswith("__") and job_id.endswith("__"))
     )
 
@@ -232,19 +218,19 @@ class FirestoreJobStore:
     def list_jobs(
         self, *, status: JobStatus | None, limit: int, cursor: str | None
     ) -> tuple[list[Job], str | None]:
-        _check_limit(limit, MAX_PAGE)
+        check_limit(limit, MAX_PAGE)
         query = self._jobs.order_by("id", direction=firestore.Query.DESCENDING)
         if status is not None:
             query = query.where(filter=FieldFilter("status", "==", JobStatus(status).value))
         if cursor is not None:
-            query = query.start_after({"id": _check_cursor(cursor)})
+            query = query.start_after({"id": check_cursor(cursor)})
         # One extra document tells whether another page exists.
         jobs = self._fetch(query.limit(limit + 1), "list jobs")
         page = jobs[:limit]
         return page, (page[-1].id if len(jobs) > limit else None)
 
     def stuck(self, *, updated_before: datetime, limit: int) -> list[Job]:
-        _check_limit(limit, None)
+        check_limit(limit, None)
         if updated_before.utcoffset() is None:
             raise ValueError(f"timezone-aware datetime required, got {updated_before.isoformat()}")
         active = [JobStatus.PENDING.value, JobStatus.RUNNING.value]

@@ -15,7 +15,6 @@ between threads, and nothing is left open when the store is dropped.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 import time
@@ -24,13 +23,13 @@ from contextlib import closing, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
+from trendreel.adapters.job_queries import check_cursor, check_limit
 from trendreel.errors import JobNotFoundError, TrendreelError
 from trendreel.models import Job, JobStatus
 from trendreel.ports import Mutation
 
 MAX_PAGE = 100
 BUSY_TIMEOUT_SECONDS = 10.0
-_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 
 _SCHEMA = (
     """
@@ -66,20 +65,6 @@ def _ts(value: datetime) -> str:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"timezone-aware datetime required, got naive {value.isoformat()}")
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _check_limit(limit: int, maximum: int | None) -> None:
-    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-        raise ValueError(f"limit must be an integer >= 1, got {limit!r}")
-    if maximum is not None and limit > maximum:
-        raise ValueError(f"limit must be between 1 and {maximum}, got {limit}")
-
-
-def _check_cursor(cursor: str) -> str:
-    # The cursor is the id of the last job of the previous page.
-    if not isinstance(cursor, str) or not _ID_PATTERN.match(cursor):
-        raise ValueError(f"invalid cursor {cursor!r}: pass next_cursor from a previous page")
-    return cursor
 
 
 def _row_values(job: Job) -> tuple[str, str | None, str, str, str]:
@@ -253,7 +238,7 @@ class SqliteJobStore:
     def list_jobs(
         self, *, status: JobStatus | None, limit: int, cursor: str | None
     ) -> tuple[list[Job], str | None]:
-        _check_limit(limit, MAX_PAGE)
+        check_limit(limit, MAX_PAGE)
         where: list[str] = []
         params: list[str | int] = []
         if status is not None:
@@ -261,7 +246,7 @@ class SqliteJobStore:
             params.append(JobStatus(status).value)
         if cursor is not None:
             where.append("id < ?")
-            params.append(_check_cursor(cursor))
+            params.append(check_cursor(cursor))
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         params.append(limit + 1)  # one extra row tells whether another page exists
         with self._connection() as conn:
@@ -275,7 +260,7 @@ class SqliteJobStore:
         return [_parse(doc) for _, doc in page], next_cursor
 
     def stuck(self, *, updated_before: datetime, limit: int) -> list[Job]:
-        _check_limit(limit, None)
+        check_limit(limit, None)
         with self._connection() as conn:
             rows = self._sql(
                 conn,
