@@ -55,6 +55,19 @@ class Settings(BaseSettings):
     firestore_collection: str = "jobs"
     tasks_service_account: str | None = None  # OIDC identity Cloud Tasks uses to call stages
 
+    # --- auth on Google Cloud -------------------------------------------------------------
+    # The api accepts Google-signed ID tokens whose audience is api_audience (its URL) and whose
+    # email is allow-listed, and API keys whose SHA-256 (hex) is listed. Stage functions verify
+    # the Cloud Tasks OIDC token (audience = their URL, email = tasks_service_account) unless
+    # stage_auth is "none" (emulator runs: the Tasks emulator sends no token).
+    api_audience: str | None = None
+    api_allowed_principals: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    api_key_hashes: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    stage_auth: Literal["oidc", "none"] = "oidc"
+    google_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
+    signing_service_account: str | None = None  # IAM signBlob identity for signed URLs
+    signed_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
+
     # --- provider choice per capability -------------------------------------------------
     trend_sources: Annotated[list[TrendSourceName], NoDecode] = Field(
         default_factory=_default_sources
@@ -107,7 +120,7 @@ class Settings(BaseSettings):
     x264_crf: int = Field(default=23, ge=0, le=51)
     encoder_threads: int = Field(default=0, ge=0, le=64, description="0 = one per core")
 
-    @field_validator("trend_sources", mode="before")
+    @field_validator("trend_sources", "api_allowed_principals", "api_key_hashes", mode="before")
     @classmethod
     def _split_sources(cls, value: object) -> object:
         if isinstance(value, str):
