@@ -20,12 +20,21 @@ class ApiError(TrendreelError):
 
 
 class ApiClient:
-    def __init__(self, base_url: str, token: str, *, timeout: float = 30.0) -> None:
-        self._http = httpx.Client(
-            base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=timeout,
-        )
+    """``token`` goes as ``Authorization: Bearer`` (the local token, a Google ID token),
+    ``api_key`` as ``X-API-Key``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str | None = None,
+        *,
+        api_key: str | None = None,
+        timeout: float = 30.0,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        if api_key:
+            headers["X-API-Key"] = api_key
+        self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout)
 
     def close(self) -> None:
         self._http.close()

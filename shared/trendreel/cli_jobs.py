@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
+import os
 import signal
 import sys
 import time
@@ -11,11 +13,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
 from trendreel.api_client import ApiClient
 from trendreel.auth_token import local_token, redacted
+from trendreel.google_auth import gcloud_identity_token
 from trendreel.models import Stage
 from trendreel.settings import Settings
 
@@ -47,12 +51,35 @@ def add_commands(sub: Any) -> None:
     videos.add_argument("--api")
 
 
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def remote_client(settings: Settings, url: str) -> ApiClient:
+    """A client for the api at ``url``: TRENDREEL_API_KEY, else TRENDREEL_API_TOKEN, else (on
+    this machine) the local token, else a Google ID token for audience ``url`` from gcloud."""
+    api_key = os.environ.get("TRENDREEL_API_KEY", "").strip()
+    if api_key:
+        return ApiClient(url, api_key=api_key)
+    if settings.api_token is not None and settings.api_token.get_secret_value():
+        return ApiClient(url, settings.api_token.get_secret_value())
+    if _is_loopback(url):
+        return ApiClient(url, local_token(settings))
+    impersonate = os.environ.get("TRENDREEL_IMPERSONATE_SERVICE_ACCOUNT", "").strip() or None
+    return ApiClient(url, gcloud_identity_token(url.rstrip("/"), impersonate=impersonate))
+
+
 @contextmanager
 def api_for(settings: Settings, url: str | None) -> Iterator[ApiClient]:
     """A client for ``url``, or for an embedded local server started for this command."""
-    token = local_token(settings)
     if url:
-        client = ApiClient(url, token)
+        client = remote_client(settings, url)
         try:
             yield client
         finally:
@@ -61,7 +88,7 @@ def api_for(settings: Settings, url: str | None) -> Iterator[ApiClient]:
     from trendreel.local_server import LocalServer
 
     with LocalServer(settings.model_copy(update={"port": 0})) as server:
-        client = ApiClient(server.url, token)
+        client = ApiClient(server.url, local_token(settings))
         try:
             yield client
         finally:

@@ -5,7 +5,15 @@ runner, with the one table of status codes the queue acts on.
     429  another delivery holds a live lease (Retry-After): the queue backs off
     503  transient failure, claim released: the queue retries with backoff
     400  not a valid task (malformed JSON, unknown fields, wrong stage for this function)
-    401  missing or wrong bearer token (local mode; on GCP, Cloud Run IAM checks the OIDC token)
+    401  no credential, or not an authentic one (local: the local token; gcp: a Google ID token)
+    403  an authentic ID token for another audience or from another service account
+
+Who may call (``check_caller``): locally, the holder of the local token. On gcp, with
+``stage_auth = "oidc"`` (the default), the Cloud Tasks OIDC token: audience = this function's
+own URL (``settings.function_url(name)``), email = ``tasks_service_account``; the sweeper also
+takes the principals the api allows (Cloud Scheduler's). This is on top of Cloud Run IAM (the
+services are not public). ``stage_auth = "none"`` skips the check: only for emulator runs, whose
+Tasks emulator sends no token, and the first unchecked call logs a warning saying so.
 """
 
 from __future__ import annotations
@@ -17,11 +25,12 @@ from collections.abc import Callable
 import flask
 from pydantic import ValidationError
 
+from trendreel import google_auth
 from trendreel.auth_token import local_token, token_matches
 from trendreel.bootstrap import Runtime, build_runtime
 from trendreel.delivery import Delivery, Outcome
 from trendreel.models import Stage, TaskPayload
-from trendreel.settings import get_settings
+from trendreel.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 Handler = Callable[[flask.Request], flask.Response]
@@ -33,7 +42,10 @@ _installed: list[Runtime] = []
 def runtime() -> Runtime:
     """One runtime per process (a Cloud Run instance, or the local server)."""
     if not _installed:
-        _installed.append(build_runtime(get_settings()))
+        settings = get_settings()
+        if settings.backend == "gcp" and settings.stage_auth == "none":
+            _warn_unchecked()
+        _installed.append(build_runtime(settings))
     return _installed[0]
 
 
@@ -57,12 +69,68 @@ def error_response(status: int, code: str, message: str) -> flask.Response:
     return json_response(status, {"error": {"code": code, "message": message}})
 
 
-def _authorised(request: flask.Request, rt: Runtime) -> bool:
-    if rt.settings.backend == "gcp":
-        return True  # Cloud Run only lets the queue's OIDC identity through (infra/)
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    return scheme.lower() == "bearer" and token_matches(token, local_token(rt.settings))
+SWEEPER = "sweeper"
+_UNAUTHORIZED = (401, "unauthorized", "a valid bearer token is required")
+_FORBIDDEN = (403, "forbidden", "this caller may not call this function")
+_unchecked_warned: list[bool] = []
+
+
+def _bearer(request: flask.Request) -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def _denied(status: int, code: str, message: str) -> flask.Response:
+    response = error_response(status, code, message)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="trendreel"'
+    return response
+
+
+def _warn_unchecked() -> None:
+    if not _unchecked_warned:
+        _unchecked_warned.append(True)
+        log.warning(
+            "TRENDREEL_STAGE_AUTH=none on backend gcp: stage and sweeper functions do not check "
+            "the caller's OIDC token (meant for emulator runs only)"
+        )
+
+
+def _allowed_callers(settings: Settings, function: str) -> set[str]:
+    allowed = {settings.tasks_service_account} if settings.tasks_service_account else set()
+    if function == SWEEPER:  # Cloud Scheduler calls it, with the api's scheduler identity
+        allowed |= set(settings.api_allowed_principals)
+    return allowed
+
+
+def check_caller(request: flask.Request, rt: Runtime, function: str) -> flask.Response | None:
+    """None when ``request`` may call ``function`` (a stage name, or ``SWEEPER``); otherwise
+    the generic 401/403 (or 503 when Google's certificates are out of reach) to answer."""
+    settings = rt.settings
+    token = _bearer(request)
+    if settings.backend != "gcp":
+        ok = token is not None and token_matches(token, local_token(settings))
+        return None if ok else _denied(*_UNAUTHORIZED)
+    if settings.stage_auth == "none":
+        _warn_unchecked()
+        return None
+    if token is None:
+        return _denied(*_UNAUTHORIZED)
+    try:
+        google_auth.verify_id_token(
+            token,
+            audiences=[settings.function_url(function)],
+            principals=_allowed_callers(settings, function),
+            certs=google_auth.certs_for(settings.google_certs_url),
+        )
+    except google_auth.AuthRejectedError as exc:
+        log.info("%s: caller rejected (%s)", function, google_auth.describe(exc))
+        return _denied(*(_FORBIDDEN if exc.status == 403 else _UNAUTHORIZED))
+    except google_auth.CertsUnavailableError as exc:
+        log.warning("%s: cannot verify OIDC tokens: %s", function, exc)
+        return error_response(503, "auth_unavailable", "the caller cannot be checked right now")
+    return None
 
 
 def _int_header(request: flask.Request, name: str) -> int:
@@ -108,8 +176,9 @@ def stage_handler(stage: Stage) -> Handler:
 
     def handle(request: flask.Request) -> flask.Response:
         rt = runtime()
-        if not _authorised(request, rt):
-            return error_response(401, "unauthorized", "a valid bearer token is required")
+        denied = check_caller(request, rt, stage.value)
+        if denied is not None:
+            return denied
         parsed = parse_delivery(request, stage, rt.settings.max_body_bytes)
         if isinstance(parsed, flask.Response):
             return parsed

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=0, le=65535)
     # Where each function is reachable; {name} is the function name (e.g. composition).
     function_url_template: str = "http://127.0.0.1:{port}/functions/{name}/"
+    # Per-function URLs, consulted before the template: on Cloud Run every function is its own
+    # service with its own URL, e.g. {"composition": "https://composition-xyz.a.run.app/"}.
+    function_urls: dict[str, str] = Field(default_factory=dict)
     config_root: str | None = None  # folder or gs://bucket/prefix that config_path resolves in
     queue_name: str = "trendreel-stages"
     task_max_attempts: int = Field(default=5, ge=1, le=100)
@@ -132,6 +135,8 @@ class Settings(BaseSettings):
         return self.home / "blobs"
 
     def function_url(self, name: str) -> str:
+        if name in self.function_urls:
+            return self.function_urls[name]
         return self.function_url_template.format(name=name, port=self.port)
 
 

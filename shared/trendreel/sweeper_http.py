@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import flask
 
-from trendreel.http import _authorised, error_response, json_response, runtime
+from trendreel.http import SWEEPER, check_caller, error_response, json_response, runtime
 from trendreel.sweeper import sweep
 
 
 def handle_sweep(request: flask.Request) -> flask.Response:
     rt = runtime()
-    if not _authorised(request, rt):
-        return error_response(401, "unauthorized", "a valid bearer token is required")
+    denied = check_caller(request, rt, SWEEPER)
+    if denied is not None:
+        return denied
     if request.method != "POST":
         return error_response(405, "method_not_allowed", "the sweeper takes POST")
     return json_response(200, sweep(rt))

@@ -522,6 +522,14 @@ def cloud_tasks_queue(
     return EmulatedQueue(queue, emulator.client, path)
 
 
+# -- for a caller that owns its emulators (tests/e2e/gcp_stack.py): started here, stopped by it
+
+start_firestore_emulator = _start_firestore
+start_storage_emulator = _start_storage
+start_tasks_emulator = _start_tasks
+unavailable = _unavailable
+
+
 if __name__ == "__main__":
     if sys.argv[1:] != ["setup-tasks-emulator"]:
         sys.exit(f"usage: python -m {__name__} setup-tasks-emulator")

@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 import google.auth.credentials
 import requests
 from google.api_core.exceptions import NotFound
+from google.auth.credentials import AnonymousCredentials
 from google.auth.exceptions import DefaultCredentialsError
 from google.auth.transport.requests import Request
 from google.cloud import storage  # type: ignore[attr-defined]
@@ -83,13 +84,22 @@ class GcsBlobStore:
         prefix: str = "",
         *,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        signing_service_account: str | None = None,
+        max_url_ttl_seconds: int = MAX_SIGNED_URL_SECONDS,
     ) -> None:
         if chunk_size <= 0 or chunk_size % (256 * 1024):
             raise ConfigError("chunk_size must be a positive multiple of 256 KiB", field="chunk")
+        if not 1 <= max_url_ttl_seconds <= MAX_SIGNED_URL_SECONDS:
+            raise ConfigError(
+                f"the signed URL lifetime must be 1 to {MAX_SIGNED_URL_SECONDS} seconds",
+                field="signed_url_ttl_seconds",
+            )
         self.client = client
         self.bucket = bucket
         self.prefix = _check_prefix(prefix)
         self.chunk_size = chunk_size
+        self.signing_service_account = signing_service_account or None
+        self.max_url_ttl_seconds = max_url_ttl_seconds
         self._bucket = client.bucket(bucket)
 
     @classmethod
@@ -102,7 +112,13 @@ class GcsBlobStore:
             client = storage.Client(project=settings.gcp_project)
         except DefaultCredentialsError as exc:
             raise missing_credentials(SERVICE, exc) from exc
-        return cls(client, bucket, prefix)
+        return cls(
+            client,
+            bucket,
+            prefix,
+            signing_service_account=settings.signing_service_account,
+            max_url_ttl_seconds=settings.signed_url_ttl_seconds,
+        )
 
     def __repr__(self) -> str:
         return f"GcsBlobStore('gs://{self.bucket}/{self.prefix}')"
@@ -224,29 +240,43 @@ class GcsBlobStore:
     # -- Cloud Storage only ----------------------------------------------------------------------
 
     def signed_url(self, key: str, ttl_seconds: int) -> str:
-        """A V4 signed URL that lets anyone holding it GET the object for ``ttl_seconds``."""
+        """A V4 signed URL that lets anyone holding it GET the object for ``ttl_seconds``, at
+        most ``max_url_ttl_seconds`` (TRENDREEL_SIGNED_URL_TTL_SECONDS)."""
         if not 1 <= ttl_seconds <= MAX_SIGNED_URL_SECONDS:
             raise ConfigError(
                 f"ttl_seconds must be between 1 and {MAX_SIGNED_URL_SECONDS}", field="ttl_seconds"
             )
+        lifetime = min(ttl_seconds, self.max_url_ttl_seconds)
         blob = self._bucket.blob(self._name(key))
         try:
             signer = self._signer()
             url: str = blob.generate_signed_url(
-                version="v4", expiration=timedelta(seconds=ttl_seconds), method="GET", **signer
+                version="v4", expiration=timedelta(seconds=lifetime), method="GET", **signer
             )
         except _ERRORS as exc:
             raise self._failure("sign a URL for", key, exc) from exc
         return url
 
     def _signer(self) -> dict[str, str]:
-        """Extra arguments for generate_signed_url: none when the credentials hold a private
-        key; otherwise (Cloud Run, GCE) the service account's email and an access token, so
-        the client signs through the IAM signBlob API."""
+        """Extra arguments for generate_signed_url. None when the credentials hold the private
+        key of the signing identity. Otherwise (Cloud Run, GCE: no key on the instance; or
+        TRENDREEL_SIGNING_SERVICE_ACCOUNT names another account) that account's email and an
+        access token, so the client signs through the IAM Credentials signBlob API: the runtime
+        identity needs roles/iam.serviceAccountTokenCreator on the signing account."""
         credentials = getattr(self.client, "_credentials", None)
-        if isinstance(credentials, google.auth.credentials.Signing):
+        wanted = self.signing_service_account
+        if isinstance(credentials, google.auth.credentials.Signing) and wanted in (
+            None,
+            credentials.signer_email,
+        ):
             return {}
-        if credentials is None or not hasattr(credentials, "service_account_email"):
+        can_get_tokens = wanted is not None or hasattr(credentials, "service_account_email")
+        if (
+            credentials is None
+            or isinstance(credentials, AnonymousCredentials)
+            or not can_get_tokens
+            or not hasattr(credentials, "refresh")
+        ):
             kind = type(credentials).__name__
             raise ConfigError(
                 f"cannot sign URLs for gs://{self.bucket}: {kind} credentials cannot sign",
@@ -256,6 +286,6 @@ class GcsBlobStore:
         if not credentials.valid:  # also resolves the "default" email on Cloud Run
             credentials.refresh(Request())
         return {
-            "service_account_email": credentials.service_account_email,
+            "service_account_email": wanted or credentials.service_account_email,
             "access_token": credentials.token,
         }

@@ -1,8 +1,17 @@
-"""POST /generate, GET /jobs, GET /jobs/{id}, POST /jobs/{id}/retry."""
+"""POST /generate, GET /jobs, GET /jobs/{id}, POST /jobs/{id}/retry.
+
+Cloud Scheduler may deliver one scheduled run twice. Its calls carry ``X-CloudScheduler-JobName``
+and ``X-CloudScheduler-ScheduleTime`` (the run's planned time, the same on every delivery), so
+without an explicit Idempotency-Key the key is ``scheduler:{job_name}:{schedule_time}`` and a
+repeat finds the job the first delivery created. Its body is read as JSON whatever Content-Type
+it arrives with (the default for a scheduler job body is application/octet-stream).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+from datetime import UTC, datetime
 
 import flask
 
@@ -67,11 +76,46 @@ def _unstarted(job: Job) -> bool:
     return job.status == JobStatus.PENDING and job.generation == 1 and not job.completed_stages
 
 
+SCHEDULER_JOB = "X-CloudScheduler-JobName"
+SCHEDULE_TIME = "X-CloudScheduler-ScheduleTime"
+_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # what inputs.idempotency_key accepts
+
+
+def _schedule_time(value: str) -> str:
+    """One spelling per instant (``...T12:00:00Z`` and ``...T12:00:00.000000Z`` are one run)."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def scheduler_key(request: flask.Request) -> str | None:
+    """``scheduler:{job}:{schedule time}`` for a Cloud Scheduler delivery, else None."""
+    job_name = request.headers.get(SCHEDULER_JOB, "").strip()
+    when = request.headers.get(SCHEDULE_TIME, "").strip()
+    if not job_name or not when:
+        return None
+    key = f"scheduler:{job_name}:{_schedule_time(when)}"
+    if not _KEY.fullmatch(key):
+        raise bad_request(
+            "invalid_scheduler_headers",
+            f"{SCHEDULER_JOB} and {SCHEDULE_TIME} must make an idempotency key of at most "
+            "200 printable ASCII characters without spaces",
+        )
+    return key
+
+
 def _create(call: Call, body: GenerateRequest) -> tuple[Job, bool]:
-    key = inputs.idempotency_key(call.request)
+    request = call.request
+    scheduled = scheduler_key(request)
+    key = inputs.idempotency_key(request) or scheduled
     config = resolve_config(call.rt.settings, body)
     now = call.rt.clock()
-    trigger = Trigger.SCHEDULER if "X-CloudScheduler" in call.request.headers else Trigger.CLIENT
+    from_scheduler = scheduled is not None or "X-CloudScheduler" in request.headers
+    trigger = Trigger.SCHEDULER if from_scheduler else Trigger.CLIENT
     candidate = lifecycle.new_job(
         new_job_id(now),
         config,
@@ -93,6 +137,8 @@ def generate(call: Call) -> flask.Response:
     needs_task = created or _unstarted(job)
     task_id = _enqueue(call.rt, payload, recovery) if needs_task else task_name(payload)
     message = "job accepted" if created else "job already accepted for this Idempotency-Key"
+    if not created and job.idempotency_key and job.idempotency_key.startswith("scheduler:"):
+        message = "job already accepted for this scheduled run"
     accepted = GenerateAccepted(
         job_id=job.id,
         task_id=task_id,

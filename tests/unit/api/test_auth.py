@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 
@@ -75,10 +76,14 @@ def test_the_scheme_is_case_insensitive(client: FlaskClient) -> None:
     assert client.get("/jobs", headers={"Authorization": f"bearer {TOKEN}"}).status_code == 200
 
 
-def test_gcp_backend_accepts_the_configured_static_token(client: FlaskClient, rt: Runtime) -> None:
-    rt.settings = rt.settings.model_copy(update={"backend": "gcp"})
+def test_gcp_backend_takes_a_hashed_api_key_not_the_plaintext_token(
+    client: FlaskClient, rt: Runtime
+) -> None:
+    key_hash = hashlib.sha256(b"trk_key-for-this-test").hexdigest()
+    rt.settings = rt.settings.model_copy(update={"backend": "gcp", "api_key_hashes": [key_hash]})
 
-    assert client.get("/jobs", headers=AUTH).status_code == 200
+    assert client.get("/jobs", headers={"X-API-Key": "trk_key-for-this-test"}).status_code == 200
+    assert client.get("/jobs", headers=AUTH).status_code == 401  # TRENDREEL_API_TOKEN is set
     assert client.get("/jobs").status_code == 401
 
 
