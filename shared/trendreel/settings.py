@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     function_urls: dict[str, str] = Field(default_factory=dict)
     config_root: str | None = None  # folder or gs://bucket/prefix that config_path resolves in
     queue_name: str = "trendreel-stages"
+    # Stage -> Cloud Tasks queue id, one queue per stage (infra/ sets it); unset stages use
+    # queue_name. The local queue keeps all stages in one store.
+    queue_names: dict[str, str] = Field(default_factory=dict)
     task_max_attempts: int = Field(default=5, ge=1, le=100)
     queue_min_backoff_seconds: float = Field(default=1.0, ge=0)
     queue_max_backoff_seconds: float = Field(default=300.0, ge=0)

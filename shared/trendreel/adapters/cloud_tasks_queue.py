@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -31,8 +31,8 @@ from google.cloud import tasks_v2
 
 from trendreel.adapters.gcp_errors import GOOGLE_ERRORS, missing_credentials, translate
 from trendreel.errors import ConfigError, TrendreelError
-from trendreel.lifecycle import STAGE_TIMEOUT_SECONDS
-from trendreel.models import TaskPayload
+from trendreel.lifecycle import stage_timeout
+from trendreel.models import Stage, TaskPayload
 from trendreel.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,7 @@ MIN_DISPATCH_DEADLINE = 15  # seconds, Cloud Tasks' limits for HTTP targets
 MAX_DISPATCH_DEADLINE = 30 * 60
 CALL_TIMEOUT = 30.0
 _TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,500}$")
+_STAGE_IN_NAME = re.compile(r"-(" + "|".join(s.value for s in Stage) + r")-g\d+-s\d+$")
 _AUTH_HINT = (
     "The runtime service account needs roles/cloudtasks.enqueuer on the queue and "
     "roles/iam.serviceAccountUser on the tasks service account."
@@ -97,14 +98,23 @@ class CloudTasksQueue:
         service_account: str | None,
         max_attempts: int,
         clock: Callable[[], datetime] = _utc_now,
+        queues: Mapping[str, str] | None = None,
+        stage_timeouts: Mapping[str, int] | None = None,
     ) -> None:
         for field, value in (("gcp_project", project), ("gcp_location", location)):
             if not value or "/" in value:
                 raise ConfigError(f"invalid {field} {value!r}", field=field)
-        if not _TASK_ID.match(queue):
-            raise ConfigError(f"invalid Cloud Tasks queue name {queue!r}", field="queue_name")
+        # One queue per stage (infra/ creates them; TRENDREEL_QUEUE_NAMES maps stage -> queue id),
+        # each with its own retry policy and rate; stages not in the map use ``queue``.
+        names = {stage: (queues or {}).get(stage.value, queue) for stage in Stage}
+        for name in {queue, *names.values()}:
+            if not _TASK_ID.match(name):
+                raise ConfigError(f"invalid Cloud Tasks queue name {name!r}", field="queue_name")
         self.name = queue
-        self.path = f"projects/{project}/locations/{location}/queues/{queue}"
+        base = f"projects/{project}/locations/{location}/queues"
+        self.path = f"{base}/{queue}"
+        self.paths = {stage: f"{base}/{name}" for stage, name in names.items()}
+        self._stage_timeouts = dict(stage_timeouts or {})
         self.max_attempts = max_attempts
         self._client = client
         self._url_for = url_for
@@ -124,21 +134,28 @@ class CloudTasksQueue:
             url_for=settings.function_url,
             service_account=settings.tasks_service_account,
             max_attempts=settings.task_max_attempts,
+            queues=settings.queue_names,
+            stage_timeouts=settings.stage_timeouts,
         )
 
     def __repr__(self) -> str:
         return f"CloudTasksQueue({self.path!r})"
 
-    def task_path(self, task_name: str) -> str:
-        """``{queue path}/tasks/{task_name}``; a full path of this queue is accepted too."""
-        if isinstance(task_name, str):
-            task_name = task_name.removeprefix(f"{self.path}/tasks/")
+    def task_path(self, task_name: str, stage: Stage | None = None) -> str:
+        """``{queue path}/tasks/{task_name}``; a full task path is accepted too. The queue is
+        the stage's: given, or read from the deterministic name (``…-{stage}-g{n}-s{n}``)."""
+        if isinstance(task_name, str) and "/tasks/" in task_name:
+            queue_path, _, task_name = task_name.rpartition("/tasks/")
+            if queue_path not in {self.path, *self.paths.values()}:
+                raise ConfigError(f"task {task_name!r} is not in this queue", field="task_name")
         if not isinstance(task_name, str) or not _TASK_ID.match(task_name):
             raise ConfigError(
                 f"invalid task name {task_name!r}: letters, digits, '-' and '_', at most 500",
                 field="task_name",
             )
-        return f"{self.path}/tasks/{task_name}"
+        stage = stage or _stage_in(task_name)
+        path = self.paths[stage] if stage is not None else self.path
+        return f"{path}/tasks/{task_name}"
 
     def build_task(
         self, payload: TaskPayload, *, task_name: str, delay_seconds: float
@@ -154,10 +171,11 @@ class CloudTasksQueue:
             request.oidc_token = tasks_v2.OidcToken(
                 service_account_email=self._service_account, audience=url
             )
+        timeout = stage_timeout(payload.stage, self._stage_timeouts)
         task = tasks_v2.Task(
-            name=self.task_path(task_name),
+            name=self.task_path(task_name, payload.stage),
             http_request=request,
-            dispatch_deadline=dispatch_deadline(STAGE_TIMEOUT_SECONDS[payload.stage]),
+            dispatch_deadline=dispatch_deadline(int(timeout)),
         )
         if delay_seconds > 0:
             task.schedule_time = self._clock() + timedelta(seconds=delay_seconds)
@@ -170,7 +188,10 @@ class CloudTasksQueue:
         task = self.build_task(payload, task_name=task_name, delay_seconds=delay_seconds)
         try:
             self._client.create_task(
-                parent=self.path, task=task, retry=_CREATE_RETRY, timeout=CALL_TIMEOUT
+                parent=self.paths[payload.stage],
+                task=task,
+                retry=_CREATE_RETRY,
+                timeout=CALL_TIMEOUT,
             )
         except AlreadyExists:
             log.info("task %s already exists: duplicate enqueue dropped", task.name)
@@ -192,25 +213,36 @@ class CloudTasksQueue:
         return True
 
     def ping(self) -> None:
+        for path in sorted(set(self.paths.values())):
+            self._ping_one(path)
+
+    def _ping_one(self, path: str) -> None:
         try:
-            queue = self._client.get_queue(name=self.path, timeout=CALL_TIMEOUT)
+            queue = self._client.get_queue(name=path, timeout=CALL_TIMEOUT)
         except NotFound as exc:
-            raise self._no_queue(exc) from exc
+            raise self._no_queue(exc, path) from exc
         except GOOGLE_ERRORS as exc:
-            raise translate(SERVICE, f"get queue {self.path}", exc, auth_hint=_AUTH_HINT) from exc
+            raise translate(SERVICE, f"get queue {path}", exc, auth_hint=_AUTH_HINT) from exc
         configured = queue.retry_config.max_attempts
         if configured and configured != self.max_attempts:
             # The runner treats attempt max_attempts as the last one and records the failure;
             # a queue allowing fewer attempts drops tasks before that happens.
             log.warning(
                 "queue %s allows %d attempts but TRENDREEL_TASK_MAX_ATTEMPTS is %d",
-                self.path,
+                path,
                 configured,
                 self.max_attempts,
             )
 
-    def _no_queue(self, exc: NotFound) -> QueueNotFoundError:
-        return QueueNotFoundError(f"Cloud Tasks queue {self.path} not found ({exc.message})")
+    def _no_queue(self, exc: NotFound, path: str | None = None) -> QueueNotFoundError:
+        where = path or self.path
+        return QueueNotFoundError(f"Cloud Tasks queue {where} not found ({exc.message})")
+
+
+def _stage_in(task_name: str) -> Stage | None:
+    """The stage a deterministic task name (trendreel.tasks.task_name) was made for."""
+    match = _STAGE_IN_NAME.search(task_name)
+    return Stage(match.group(1)) if match else None
 
 
 def _client_from_environment() -> tasks_v2.CloudTasksClient:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from google.api_core import exceptions as api
@@ -322,3 +323,63 @@ def test_from_settings_uses_the_function_urls_and_identity(
 
     with pytest.raises(ConfigError, match="TRENDREEL_GCP_PROJECT"):
         CloudTasksQueue.from_settings(Settings(backend="gcp"))
+
+
+# -- one queue per stage ------------------------------------------------------------------------
+
+BASE = "projects/proj-1/locations/europe-west1/queues"
+PER_STAGE = {s.value: f"trendreel-{s.value.replace('_', '-')}" for s in Stage}
+
+
+def per_stage_queue(client: FakeTasksClient, **kwargs: Any) -> CloudTasksQueue:
+    for name in PER_STAGE.values():
+        client.queues[f"{BASE}/{name}"] = tasks_v2.Queue(name=f"{BASE}/{name}")
+    return CloudTasksQueue(
+        client,
+        project="proj-1",
+        location="europe-west1",
+        queue="stages",
+        url_for=url_for,
+        service_account=SA,
+        max_attempts=5,
+        clock=lambda: NOW,
+        queues=PER_STAGE,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("stage", list(Stage))
+def test_each_stage_is_enqueued_on_its_own_queue(client: FakeTasksClient, stage: Stage) -> None:
+    queue = per_stage_queue(client)
+    task = payload(stage)
+    name = queue.enqueue(task, task_name=task_name(task))
+
+    created = f"{BASE}/{PER_STAGE[stage.value]}/tasks/{name}"
+    assert list(client.tasks) == [created]
+    assert queue.pending(name)  # the queue is found from the deterministic name
+    client.finish(created)
+    assert not queue.pending(name)
+
+
+def test_the_dispatch_deadline_follows_stage_timeout_overrides(client: FakeTasksClient) -> None:
+    queue = per_stage_queue(client, stage_timeouts={"composition": 120})
+    task = payload(Stage.COMPOSITION)
+    queue.enqueue(task, task_name=task_name(task))
+    (created,) = client.tasks.values()
+    assert created.dispatch_deadline == timedelta(seconds=120)
+
+
+def test_ping_checks_every_stage_queue(client: FakeTasksClient) -> None:
+    queue = per_stage_queue(client)
+    queue.ping()
+    del client.queues[f"{BASE}/trendreel-review"]
+    with pytest.raises(QueueNotFoundError, match="trendreel-review"):
+        queue.ping()
+
+
+def test_a_queue_name_cloud_tasks_rejects_is_a_config_error(client: FakeTasksClient) -> None:
+    with pytest.raises(ConfigError):
+        CloudTasksQueue(
+            client, project="proj-1", location="europe-west1", queue="stages", url_for=url_for,
+            service_account=SA, max_attempts=5, queues={"review": "bad/name"},
+        )  # fmt: skip

@@ -1,0 +1,51 @@
+output "api_url" {
+  description = "Base URL of the api (POST /generate, GET /jobs, ...); also the audience of its ID tokens."
+  value       = local.function_urls["api"]
+}
+
+output "function_urls" {
+  description = "Every function's URL, as given to the functions in TRENDREEL_FUNCTION_URLS."
+  value       = local.function_urls
+}
+
+output "service_urls" {
+  description = "The URLs Cloud Run reports for each service."
+  value       = { for name, service in google_cloud_run_v2_service.function : name => service.uri }
+}
+
+output "bucket" {
+  description = "Media bucket (TRENDREEL_GCS_BUCKET): jobs/{job_id}/{stage}/..."
+  value       = google_storage_bucket.media.name
+}
+
+output "queues" {
+  description = "Cloud Tasks queue id per stage."
+  value       = { for stage, queue in google_cloud_tasks_queue.stage : stage => queue.name }
+}
+
+output "service_accounts" {
+  description = "Runtime identities per function, and the task-invoker and scheduler identities."
+  value = merge(local.service_accounts, {
+    tasks_invoker = google_service_account.tasks_invoker.email
+    scheduler     = google_service_account.scheduler.email
+  })
+}
+
+output "image_repository" {
+  description = "Where cloudbuild.yaml pushes the function image."
+  value       = "${var.region}-docker.pkg.dev/${var.project}/${google_artifact_registry_repository.images.repository_id}"
+}
+
+output "scheduler_jobs" {
+  description = "gcloud scheduler jobs run <name> --location <region> triggers one now."
+  value       = [google_cloud_scheduler_job.generate.name, google_cloud_scheduler_job.sweeper.name]
+}
+
+# The functions address each other by deterministic URL (functions.tf). Cloud Run gives a
+# service one only when "name-projectnumber" fits in a 63-character DNS label.
+check "deterministic_urls" {
+  assert {
+    condition     = alltrue([for name, service in google_cloud_run_v2_service.function : contains(service.urls, local.function_urls[name])])
+    error_message = "A service does not answer at its deterministic URL; shorten name_prefix."
+  }
+}

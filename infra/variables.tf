@@ -1,0 +1,285 @@
+# --- where -----------------------------------------------------------------------------------
+
+variable "project" {
+  description = "Google Cloud project id everything is created in."
+  type        = string
+}
+
+variable "region" {
+  description = "Region of the Cloud Run services, Cloud Tasks queues, Cloud Scheduler jobs and (by default) the bucket and Firestore."
+  type        = string
+  default     = "us-central1"
+}
+
+variable "name_prefix" {
+  description = "Prefix of every resource name. At most 11 characters: service-account ids (prefix + \"-content-generation\") are limited to 30."
+  type        = string
+  default     = "trendreel"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{0,9}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix: 2-11 characters, lowercase letters, digits and '-', starting with a letter."
+  }
+}
+
+variable "labels" {
+  description = "Extra labels on every resource that takes labels."
+  type        = map(string)
+  default     = {}
+}
+
+variable "deletion_protection" {
+  description = "Protect the Firestore database and the Cloud Run services from terraform destroy."
+  type        = bool
+  default     = true
+}
+
+# --- the functions ---------------------------------------------------------------------------
+
+variable "image" {
+  description = "Container image holding the repository (pip-installed) with functions-framework as its entrypoint; every function runs it with its own FUNCTION_SOURCE. Terraform sets it on creation; Cloud Build rolls new images afterwards."
+  type        = string
+}
+
+variable "function_source_dir" {
+  description = "Where the repository lives inside the image: FUNCTION_SOURCE is <this>/functions/<name>/main.py."
+  type        = string
+  default     = "/app"
+}
+
+variable "function_sizes" {
+  description = "Per-function overrides of CPU, memory, request concurrency and instance counts (defaults in functions.tf). Timeouts are not overridable: they are the stage leases in lifecycle.STAGE_TIMEOUT_SECONDS."
+  type = map(object({
+    cpu           = optional(string)
+    memory        = optional(string)
+    concurrency   = optional(number)
+    min_instances = optional(number)
+    max_instances = optional(number)
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for name in keys(var.function_sizes) : contains(["api", "sweeper", "trend_collection", "trend_analysis", "content_generation", "composition", "review"], name)])
+    error_message = "function_sizes keys must be function names (folders under functions/)."
+  }
+}
+
+variable "api_ingress" {
+  description = "Ingress of the api service. Stage and sweeper services are always INGRESS_TRAFFIC_INTERNAL_ONLY (Cloud Tasks and Cloud Scheduler in the same project count as internal)."
+  type        = string
+  default     = "INGRESS_TRAFFIC_ALL"
+
+  validation {
+    condition     = contains(["INGRESS_TRAFFIC_ALL", "INGRESS_TRAFFIC_INTERNAL_ONLY", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER"], var.api_ingress)
+    error_message = "api_ingress must be a Cloud Run v2 ingress value."
+  }
+}
+
+# --- who may call the api --------------------------------------------------------------------
+
+variable "api_invoker_members" {
+  description = "Principals given roles/run.invoker on the api (e.g. group:oncall@example.com, user:you@example.com). The scheduler's service account is always one. Never public."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for m in var.api_invoker_members : !contains(["allUsers", "allAuthenticatedUsers"], m)])
+    error_message = "api_invoker_members must not be allUsers or allAuthenticatedUsers: the api is not public."
+  }
+}
+
+variable "api_allowed_principals" {
+  description = "Emails whose Google ID tokens the api accepts (TRENDREEL_API_ALLOWED_PRINCIPALS), in addition to the scheduler's service account."
+  type        = list(string)
+  default     = []
+}
+
+variable "api_key_hashes" {
+  description = "SHA-256 (hex) of the API keys the api accepts (TRENDREEL_API_KEY_HASHES). Hashes, not keys: safe in plain configuration."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for h in var.api_key_hashes : can(regex("^[0-9a-f]{64}$", h))])
+    error_message = "api_key_hashes must be lowercase hex SHA-256 digests (64 characters)."
+  }
+}
+
+# --- storage ---------------------------------------------------------------------------------
+
+variable "bucket_name" {
+  description = "Media bucket name (default: <project>-<name_prefix>-media)."
+  type        = string
+  default     = null
+}
+
+variable "bucket_location" {
+  description = "Media bucket location (default: region)."
+  type        = string
+  default     = null
+}
+
+variable "intermediate_retention_days" {
+  description = "Days after which intermediate media (the voice-over and music WAVs under jobs/) is deleted. A job retried after that cannot re-run composition."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.intermediate_retention_days >= 1
+    error_message = "intermediate_retention_days must be at least 1."
+  }
+}
+
+variable "firestore_database" {
+  description = "Firestore database id (TRENDREEL_FIRESTORE_DATABASE)."
+  type        = string
+  default     = "(default)"
+}
+
+variable "firestore_location" {
+  description = "Firestore location, e.g. nam5 (default: region). Cannot change after creation."
+  type        = string
+  default     = null
+}
+
+# --- queues ----------------------------------------------------------------------------------
+
+variable "task_max_attempts" {
+  description = "Cloud Tasks max_attempts of every stage queue, and TRENDREEL_TASK_MAX_ATTEMPTS: the runner records the failure on the last attempt, so both must agree."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.task_max_attempts >= 1 && var.task_max_attempts <= 100
+    error_message = "task_max_attempts must be between 1 and 100 (the Settings bounds)."
+  }
+}
+
+variable "queue_min_backoff_seconds" {
+  description = "Cloud Tasks min_backoff of every stage queue."
+  type        = number
+  default     = 10
+}
+
+variable "queue_max_backoff_seconds" {
+  description = "Cloud Tasks max_backoff of every stage queue."
+  type        = number
+  default     = 300
+}
+
+variable "queue_max_doublings" {
+  description = "Cloud Tasks max_doublings of every stage queue."
+  type        = number
+  default     = 4
+}
+
+variable "queue_max_dispatches_per_second" {
+  description = "Cloud Tasks max_dispatches_per_second of every stage queue (concurrency is derived from the service's capacity)."
+  type        = number
+  default     = 5
+}
+
+# --- schedules -------------------------------------------------------------------------------
+
+variable "schedule" {
+  description = "Cron schedule of POST /generate."
+  type        = string
+  default     = "0 9 * * *"
+}
+
+variable "time_zone" {
+  description = "Time zone of the schedules (tz database name)."
+  type        = string
+  default     = "Etc/UTC"
+}
+
+variable "generate_body" {
+  description = "JSON body of the scheduled POST /generate, e.g. {\"theme\": \"tech\"} or {\"config_path\": \"daily.yaml\"}."
+  type        = string
+  default     = "{}"
+
+  validation {
+    condition     = can(jsondecode(var.generate_body))
+    error_message = "generate_body must be JSON."
+  }
+}
+
+variable "sweeper_schedule" {
+  description = "Cron schedule of the sweeper, which re-drives stuck jobs."
+  type        = string
+  default     = "*/5 * * * *"
+}
+
+# --- providers (TRENDREEL_* choices; their keys come from Secret Manager, secrets.tf) --------
+
+variable "trend_sources" {
+  description = "TRENDREEL_TREND_SOURCES."
+  type        = list(string)
+  default     = ["bundled"]
+
+  validation {
+    condition     = length(var.trend_sources) > 0 && alltrue([for s in var.trend_sources : contains(["bundled", "youtube", "google_trends", "tiktok", "file"], s)])
+    error_message = "trend_sources: one or more of bundled, youtube, google_trends, tiktok, file."
+  }
+}
+
+variable "analyzer" {
+  description = "TRENDREEL_ANALYZER: offline or gemini."
+  type        = string
+  default     = "offline"
+
+  validation {
+    condition     = contains(["offline", "gemini"], var.analyzer)
+    error_message = "analyzer must be offline or gemini."
+  }
+}
+
+variable "writer" {
+  description = "TRENDREEL_WRITER: offline or gemini."
+  type        = string
+  default     = "offline"
+
+  validation {
+    condition     = contains(["offline", "gemini"], var.writer)
+    error_message = "writer must be offline or gemini."
+  }
+}
+
+variable "tts" {
+  description = "TRENDREEL_TTS: espeak or google."
+  type        = string
+  default     = "espeak"
+
+  validation {
+    condition     = contains(["espeak", "google"], var.tts)
+    error_message = "tts must be espeak or google."
+  }
+}
+
+variable "visuals" {
+  description = "TRENDREEL_VISUALS: procedural or pexels."
+  type        = string
+  default     = "procedural"
+
+  validation {
+    condition     = contains(["procedural", "pexels"], var.visuals)
+    error_message = "visuals must be procedural or pexels."
+  }
+}
+
+variable "music" {
+  description = "TRENDREEL_MUSIC: generated or library."
+  type        = string
+  default     = "generated"
+
+  validation {
+    condition     = contains(["generated", "library"], var.music)
+    error_message = "music must be generated or library."
+  }
+}
+
+variable "music_library" {
+  description = "TRENDREEL_MUSIC_LIBRARY (gs://bucket/prefix of WAV files) when music = library."
+  type        = string
+  default     = null
+}
