@@ -139,8 +139,12 @@ resource "google_cloud_run_v2_service" "function" {
   # which count as internal traffic; the api takes clients and on-call engineers.
   ingress = each.key == "api" ? var.api_ingress : "INGRESS_TRAFFIC_INTERNAL_ONLY"
 
-  # Never public: every caller needs roles/run.invoker (iam.tf).
-  invoker_iam_disabled = false
+  # Stages and the sweeper: every caller needs roles/run.invoker (iam.tf), and they verify the
+  # Cloud Tasks / Scheduler OIDC token themselves too. The api authenticates every route but
+  # /health itself (Google ID tokens with audience + allow-list, hashed API keys), so by default
+  # Cloud Run's invoker check is off for the api alone: API-key clients and the web dashboard
+  # could not pass it. Set api_app_auth_only = false to require roles/run.invoker as well.
+  invoker_iam_disabled = each.key == "api" ? var.api_app_auth_only : false
   deletion_protection  = var.deletion_protection
 
   template {

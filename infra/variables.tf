@@ -77,6 +77,12 @@ variable "api_ingress" {
 
 # --- who may call the api --------------------------------------------------------------------
 
+variable "api_app_auth_only" {
+  description = "Let the api's own authentication (ID tokens, hashed API keys) admit callers, with Cloud Run's invoker check off for the api only. false: callers also need roles/run.invoker."
+  type        = bool
+  default     = true
+}
+
 variable "api_invoker_members" {
   description = "Principals given roles/run.invoker on the api (e.g. group:oncall@example.com, user:you@example.com). The scheduler's service account is always one. Never public."
   type        = list(string)

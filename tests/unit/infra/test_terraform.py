@@ -380,10 +380,22 @@ def test_no_iam_member_is_public(tf: Terraform) -> None:
     assert not any(p in json.dumps(tf.locals) for p in PUBLIC)
 
 
-def test_no_service_skips_the_invoker_check_and_only_the_api_faces_outside(tf: Terraform) -> None:
-    for rtype, name, body in tf.every_resource():
-        assert body.get("invoker_iam_disabled") in (None, False), f"{rtype}.{name}"
+def test_only_the_api_may_skip_the_invoker_check_and_only_it_faces_outside(tf: Terraform) -> None:
     service = tf.resource("google_cloud_run_v2_service", "function")
+    for rtype, name, body in tf.every_resource():
+        if body is not service:
+            assert body.get("invoker_iam_disabled") in (None, False), f"{rtype}.{name}"
+    # The api may rely on its own auth (it checks every route but /health); stages never.
+    assert service["invoker_iam_disabled"] == (
+        '${each.key == "api" ? var.api_app_auth_only : false}'
+    )
+    env = json.dumps(tf.locals)
+    for setting in (
+        "TRENDREEL_API_AUDIENCE",
+        "TRENDREEL_API_ALLOWED_PRINCIPALS",
+        "TRENDREEL_API_KEY_HASHES",
+    ):
+        assert setting in env, f"the api's own auth needs {setting}"
     assert service["ingress"] == (
         '${each.key == "api" ? var.api_ingress : "INGRESS_TRAFFIC_INTERNAL_ONLY"}'
     )
