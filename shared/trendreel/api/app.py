@@ -18,7 +18,7 @@ from trendreel import http
 from trendreel.api import inputs, signing
 from trendreel.api.auth import Authenticator, authenticator_for
 from trendreel.api.errors import ApiError, bad_request, not_found
-from trendreel.api.routes import ROUTES
+from trendreel.api.routes import ALL_ROUTES
 from trendreel.api.routing import Call, Route
 from trendreel.api.schemas import MediaQuery
 from trendreel.bootstrap import Runtime
@@ -32,9 +32,9 @@ from trendreel.errors import (
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_BODY_BYTES = 256 * 1024  # when even the settings are unavailable
-_BY_NAME = {route.name: route for route in ROUTES}
+_BY_NAME = {route.name: route for route in ALL_ROUTES}
 _MAP = Map(
-    [Rule(route.path, methods=[route.method], endpoint=route.name) for route in ROUTES],
+    [Rule(route.path, methods=[route.method], endpoint=route.name) for route in ALL_ROUTES],
     merge_slashes=False,
 )
 

@@ -1,10 +1,23 @@
-"""The route table: dispatch, authentication and the OpenAPI document all read it."""
+"""The route table: dispatch, authentication and the OpenAPI document all read it.
+
+``ROUTES`` is the JSON API (all of it in the OpenAPI document); ``UI_ROUTES`` serve the review
+dashboard's static files, public and left out of the document; ``ALL_ROUTES`` is what the api
+dispatches and authenticates.
+"""
 
 from __future__ import annotations
 
 import flask
 
-from trendreel.api import inputs, media, openapi, routes_data, routes_jobs, routes_videos
+from trendreel.api import (
+    inputs,
+    media,
+    openapi,
+    routes_data,
+    routes_jobs,
+    routes_ui,
+    routes_videos,
+)
 from trendreel.api.health import health
 from trendreel.api.routing import Call, Route
 from trendreel.api.schemas import (
@@ -80,3 +93,16 @@ ROUTES: list[Route] = [
           "The newest trend analysis report", "data", query=NoQuery,
           response=TrendReportResponse, errors=(400, 404)),
 ]  # fmt: skip
+
+UI_ROUTES: list[Route] = [
+    Route("GET", "/", routes_ui.ui_root, "Redirect to the review dashboard", "ui",
+          access="public", status=302),
+    Route("GET", "/ui", routes_ui.ui_slashless, "Redirect to the review dashboard", "ui",
+          access="public", status=302),
+    Route("GET", "/ui/", routes_ui.ui_index, "The review dashboard page", "ui",
+          access="public", media_type="text/html"),
+    Route("GET", "/ui/<asset>", routes_ui.ui_asset, "A static file of the review dashboard",
+          "ui", access="public", errors=(404,)),
+]  # fmt: skip
+
+ALL_ROUTES: list[Route] = [*ROUTES, *UI_ROUTES]

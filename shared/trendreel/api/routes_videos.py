@@ -65,6 +65,8 @@ def get_video(call: Call) -> flask.Response:
         qc=video_details.qc_summary(found.qc) if found else None,
         estimated_cost_usd=found.estimated_cost_usd if found else None,
         media=media.links(call, job),
+        captions=video_details.captions(call.rt.blobs, job.id),
+        assets=found.assets if found else [],
     )
     return respond(200, detail)
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from trendreel.models import JobError, JobStatus, Platform, Review, ReviewStatus, Stage, Trigger
+from trendreel.models.reports import Asset
 from trendreel.models.trends import ScoredTrendItem, SourceReport, TrendReport
 
 JOB_ID_PATTERN = r"^[A-Za-z0-9_-]{6,64}$"
@@ -171,6 +172,7 @@ class ScriptSummary(BaseModel):
     call_to_action: str
     scene_count: int
     narration_words: int
+    narration: list[str] = Field(default_factory=list, description="each scene's narration")
 
 
 class TopicSummary(BaseModel):
@@ -186,6 +188,14 @@ class QCSummary(BaseModel):
     failed_checks: list[str]
 
 
+class CaptionLine(BaseModel):
+    """One caption chunk as it is shown on screen (seconds into the video)."""
+
+    start: float
+    end: float
+    text: str
+
+
 class MediaLinks(BaseModel):
     video_url: str | None
     thumbnail_url: str | None
@@ -199,6 +209,12 @@ class VideoDetail(VideoSummary):
     qc: QCSummary | None
     estimated_cost_usd: float | None
     media: MediaLinks
+    captions: list[CaptionLine] = Field(
+        default_factory=list, description="the on-screen captions, in order"
+    )
+    assets: list[Asset] = Field(
+        default_factory=list, description="voice, visuals and music with source and licence"
+    )
 
 
 class TrendsResponse(BaseModel):

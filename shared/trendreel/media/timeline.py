@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from trendreel.models import Script, VisualChoice, VoiceoverInfo, WordTiming
 
 VOICE_OFFSET = 0.3
-OUTRO = 1.8
+OUTRO = 1.8  # the call-to-action hold after the last word...
+MIN_OUTRO = 0.8  # ...shortened for very short videos, which must still land within ±15 %
+OUTRO_SHARE = 0.25
 HOOK_MAX = 2.8
 CTA_MIN = 2.4
 TRANSITION = 0.25
@@ -71,6 +73,22 @@ class RenderPlan:
         return len(self.scenes) - 1
 
 
+def outro_seconds(voice_seconds: float) -> float:
+    """OUTRO, or a quarter of the voiceover for very short videos (never under MIN_OUTRO)."""
+    return min(OUTRO, max(MIN_OUTRO, OUTRO_SHARE * voice_seconds))
+
+
+def narration_for(video_seconds: float) -> float:
+    """The voiceover length that makes a video of ``video_seconds`` (inverse of the above)."""
+    full = video_seconds - VOICE_OFFSET - OUTRO
+    if OUTRO_SHARE * full >= OUTRO:
+        return full
+    shared = (video_seconds - VOICE_OFFSET) / (1 + OUTRO_SHARE)
+    if OUTRO_SHARE * shared >= MIN_OUTRO:
+        return shared
+    return video_seconds - VOICE_OFFSET - MIN_OUTRO
+
+
 def quantise(t: float, fps: int) -> float:
     return round(t * fps) / fps
 
@@ -86,11 +104,14 @@ def build_plan(
     if len(visuals) != len(script.scenes):
         raise ValueError(f"{len(visuals)} visuals for {len(script.scenes)} scenes")
     # round() first: float noise such as 363.00000000000006 must not cost a whole extra frame
-    duration = math.ceil(round((VOICE_OFFSET + voice.duration_seconds + OUTRO) * fps, 6)) / fps
+    outro = outro_seconds(voice.duration_seconds)
+    duration = math.ceil(round((VOICE_OFFSET + voice.duration_seconds + outro) * fps, 6)) / fps
     words = [_shift(n, w, fps) for n, w in enumerate(voice.words)]
     scenes = _scene_windows(script, voice, visuals, duration, fps)
     hook_end = min(HOOK_MAX, scenes[0].end) if len(scenes) > 1 else HOOK_MAX
-    cta_start = quantise(min(duration - CTA_MIN, scenes[-1].start + 0.5), fps)
+    # The CTA card holds CTA_MIN, less when a very short video's outro was shortened.
+    cta_hold = min(CTA_MIN, outro + 0.6)
+    cta_start = quantise(min(duration - cta_hold, scenes[-1].start + 0.5), fps)
     return RenderPlan(
         fps=fps,
         duration=duration,

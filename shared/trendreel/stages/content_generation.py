@@ -7,7 +7,7 @@ import time
 
 from trendreel.media import wav
 from trendreel.media.palette import choose_palette
-from trendreel.media.timeline import OUTRO, VOICE_OFFSET
+from trendreel.media.timeline import VOICE_OFFSET, narration_for, outro_seconds
 from trendreel.models import JobSpec, Stage, StageResult, TrendReport, VoiceoverInfo
 from trendreel.stages import keys, trend_analysis
 from trendreel.stages.common import finish
@@ -25,7 +25,7 @@ def job_seed(job_id: str) -> int:
 
 
 def narration_target(video_seconds: float) -> float:
-    return max(video_seconds - VOICE_OFFSET - OUTRO, 3.0)
+    return max(narration_for(video_seconds), 3.0)
 
 
 def run(job: JobSpec, ctx: StageContext) -> StageResult:
@@ -66,7 +66,7 @@ def run(job: JobSpec, ctx: StageContext) -> StageResult:
     put_model(ctx.blobs, k(VISUALS), plan)
 
     ctx.progress(0.8, f"preparing music ({p.music.name})")
-    length = VOICE_OFFSET + speech.duration + OUTRO + 1.0
+    length = VOICE_OFFSET + speech.duration + outro_seconds(speech.duration) + 1.0
     track = p.music.track(length, job.config.config.style, seed, ctx.blobs, k(MUSIC_WAV), ctx.usage)
     put_model(ctx.blobs, k(MUSIC), track)
 

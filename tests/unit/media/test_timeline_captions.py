@@ -23,10 +23,12 @@ from trendreel.media.sprites import fill_rect
 from trendreel.media.timeline import (
     CTA_MIN,
     HOOK_MAX,
+    MIN_OUTRO,
     OUTRO,
     VOICE_OFFSET,
     TimedWord,
     build_plan,
+    outro_seconds,
     quantise,
 )
 from trendreel.media.yuv import YuvFrame, colour, planes_to_rgb
@@ -37,8 +39,9 @@ def whole_frames(t: float) -> bool:
 
 
 def exact_frames(voice_seconds: float) -> int:
-    """Frames in VOICE_OFFSET + voice + OUTRO rounded up, in exact decimal arithmetic."""
-    total = Fraction(str(VOICE_OFFSET)) + Fraction(str(voice_seconds)) + Fraction(str(OUTRO))
+    """Frames in VOICE_OFFSET + voice + outro rounded up, in exact decimal arithmetic."""
+    outro = Fraction(str(outro_seconds(voice_seconds)))
+    total = Fraction(str(VOICE_OFFSET)) + Fraction(str(voice_seconds)) + outro
     return math.ceil(total * FPS)
 
 
@@ -50,7 +53,8 @@ def test_duration_is_whole_frames_covering_voice_and_outro(voice_seconds: float)
     plan = make_plan(voice_seconds=voice_seconds)
     assert whole_frames(plan.duration)
     assert plan.frame_count == exact_frames(voice_seconds)
-    assert plan.duration >= VOICE_OFFSET + voice_seconds + OUTRO - 1e-9
+    assert plan.duration >= VOICE_OFFSET + voice_seconds + outro_seconds(voice_seconds) - 1e-9
+    assert MIN_OUTRO <= outro_seconds(voice_seconds) <= OUTRO
     assert plan.voice_offset == VOICE_OFFSET
     assert plan.voice_duration == voice_seconds
 
@@ -122,9 +126,10 @@ def test_hook_and_cta_cards() -> None:
     assert plan.cta.kind == "cta"
     assert plan.cta.text == "Follow for more"
     assert plan.cta.end == plan.duration
-    assert plan.hook.end <= plan.cta.start <= plan.duration - CTA_MIN + 1e-9
+    hold = min(CTA_MIN, outro_seconds(plan.voice_duration) + 0.6)  # shorter for tiny videos
+    assert plan.hook.end <= plan.cta.start <= plan.duration - hold + 1e-9
     assert whole_frames(plan.cta.start)
-    assert plan.cta.start == pytest.approx(min(plan.duration - CTA_MIN, plan.scenes[2].start + 0.5))
+    assert plan.cta.start == pytest.approx(min(plan.duration - hold, plan.scenes[2].start + 0.5))
 
 
 def test_single_scene_hook_lasts_hook_max() -> None:

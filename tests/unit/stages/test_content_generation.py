@@ -18,7 +18,7 @@ from tests.unit.stages.fakes import (
 )
 from trendreel.errors import StageError
 from trendreel.media.palette import choose_palette
-from trendreel.media.timeline import OUTRO, VOICE_OFFSET
+from trendreel.media.timeline import OUTRO, VOICE_OFFSET, outro_seconds
 from trendreel.models import MusicTrack, Script, Stage, VisualPlan, VoiceoverInfo
 from trendreel.stages import content_generation as cg
 from trendreel.stages.common import execute
@@ -43,7 +43,10 @@ def _wav(data: bytes) -> tuple[int, float]:
 def test_narration_target_leaves_room_for_the_voice_offset_and_outro() -> None:
     assert cg.narration_target(30) == pytest.approx(30 - VOICE_OFFSET - OUTRO)
     assert cg.narration_target(120) == pytest.approx(120 - VOICE_OFFSET - OUTRO)
-    assert cg.narration_target(5) == 3.0  # floor for the shortest videos
+    for video in (5, 6, 8, 10):  # short videos shorten the outro so they still fit
+        narration = cg.narration_target(video)
+        assert VOICE_OFFSET + narration + outro_seconds(narration) == pytest.approx(video)
+    assert cg.narration_target(3) == 3.0  # floor: never plan less than three seconds of speech
 
 
 def test_job_seed_is_deterministic_per_job() -> None:
