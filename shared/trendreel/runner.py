@@ -47,10 +47,6 @@ def scratch_root(runtime: Runtime) -> Path | None:
     return runtime.settings.home / "scratch" if runtime.settings.backend == "local" else None
 
 
-def enqueue(runtime: Runtime, payload: TaskPayload) -> str:
-    return tasks.enqueue(runtime.queue, payload)
-
-
 class StageRunner:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
@@ -108,7 +104,7 @@ class StageRunner:
         payload = next_task(job, stage)
         body: dict[str, Any] = {"result": result, "job_id": job.id, "stage": stage.value}
         if payload is not None:
-            body["next_task"] = enqueue(self.rt, payload)
+            body["next_task"] = tasks.enqueue(self.rt.queue, payload)
         return Outcome(200, body)
 
     def _failed(self, job: Job, d: Delivery, exc: StageError) -> Outcome:

@@ -7,13 +7,13 @@ stores (as two Cloud Run instances would be) race, so only the Firestore transac
 from __future__ import annotations
 
 import hashlib
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.contract import gcp_fixtures
+from tests.support.concurrency import race
 from trendreel import lifecycle
 from trendreel.adapters.firestore_jobs import FirestoreJobStore
 from trendreel.config import load_default_config
@@ -39,26 +39,6 @@ def stores(request: pytest.FixtureRequest) -> tuple[FirestoreJobStore, Firestore
     first = gcp_fixtures.firestore_job_store(request)
     assert isinstance(first, FirestoreJobStore)
     return first, FirestoreJobStore(first.client, first.collection)
-
-
-def race(*calls: Callable[[], object]) -> list[object]:
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        barrier.wait(timeout=10)
-        try:
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads)
-    return results
 
 
 def test_claims_from_two_instances_exactly_one_wins(

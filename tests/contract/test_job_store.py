@@ -6,13 +6,13 @@ retries a transaction on contention.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from functools import cache, partial
 
 import pytest
 
+from tests.support.concurrency import race
 from trendreel import lifecycle
 from trendreel.config import load_default_config
 from trendreel.errors import (
@@ -56,27 +56,6 @@ def set_fields(**changes: object) -> Callable[[Job], Job]:
 
 def add_sweep(job: Job) -> Job:
     return job.model_copy(update={"sweeps": job.sweeps + 1})
-
-
-def race(*calls: Callable[[], object]) -> list[object]:
-    """Run the calls in threads released together; each result is a value or the exception."""
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int, call: Callable[[], object]) -> None:
-        barrier.wait(timeout=10)
-        try:
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(t.is_alive() for t in threads), "a racing call did not finish"
-    return results
 
 
 def split(results: list[object]) -> tuple[list[Job], list[Exception]]:
