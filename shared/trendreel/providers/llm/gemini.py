@@ -24,8 +24,8 @@ ANALYSIS_TEMPERATURE = 0.2
 SCRIPT_TEMPERATURE = 0.7
 
 
-class GeminiAnalyzer:
-    """Trend analysis: Gemini judges topics; statistics come from ``trend_stats``."""
+class _GeminiProvider:
+    """The shared part: a structured-JSON Gemini client built from settings."""
 
     name = "gemini"
 
@@ -37,6 +37,10 @@ class GeminiAnalyzer:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._gemini = GeminiJson(settings, client=client, sleep=sleep)
+
+
+class GeminiAnalyzer(_GeminiProvider):
+    """Trend analysis: Gemini judges topics; statistics come from ``trend_stats``."""
 
     def analyze(
         self, collection: TrendCollection, config: ThemeConfig, now: datetime, usage: UsageLog
@@ -55,19 +59,8 @@ class GeminiAnalyzer:
         return gemini_analysis.build_report(draft, items, now, self.name)
 
 
-class GeminiScriptWriter:
+class GeminiScriptWriter(_GeminiProvider):
     """Script writing: scenes from hook to call to action, sized to the target duration."""
-
-    name = "gemini"
-
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        client: genai.Client | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        self._gemini = GeminiJson(settings, client=client, sleep=sleep)
 
     def write(
         self, report: TrendReport, config: ThemeConfig, target_seconds: int, usage: UsageLog
