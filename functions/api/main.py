@@ -2,6 +2,6 @@
 
 import functions_framework
 
-from trendreel.api.app import handle_request
+from trendreel.api.app import api_handler
 
-handle = functions_framework.http(handle_request)
+handle = functions_framework.http(api_handler())

@@ -2,6 +2,6 @@
 
 import functions_framework
 
-from trendreel.sweeper_http import handle_sweep
+from trendreel.sweeper_http import sweeper_handler
 
-handle = functions_framework.http(handle_sweep)
+handle = functions_framework.http(sweeper_handler())

@@ -9,11 +9,14 @@ only when the gcp backend is chosen.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from trendreel.errors import ProviderNotConfiguredError
+from trendreel.google_auth import GoogleCerts
 from trendreel.ports import BlobStore, JobStore, TaskQueue
 from trendreel.providers.base import (
     Analyzer,
@@ -120,7 +123,8 @@ def build_providers(settings: Settings) -> Providers:
 
 @dataclass
 class Runtime:
-    """Everything a function needs, built once per process."""
+    """Everything a function needs, built once per process. What only some functions use is
+    built on first use and then kept here, never in a module-level cache."""
 
     settings: Settings
     store: JobStore
@@ -128,12 +132,32 @@ class Runtime:
     blobs: BlobStore
     clock: Callable[[], datetime] = utc_now
     _providers: Providers | None = field(default=None, repr=False)
+    _certs: GoogleCerts | None = field(default=None, repr=False)
+    _storage: Any = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def providers(self) -> Providers:
         """Built on first use: the api never needs them, stage functions always do."""
-        if self._providers is None:
-            self._providers = build_providers(self.settings)
-        return self._providers
+        with self._lock:
+            if self._providers is None:
+                self._providers = build_providers(self.settings)
+            return self._providers
+
+    def google_certs(self) -> GoogleCerts:
+        """Google's token certificates, fetched on first use and cached by their max-age."""
+        with self._lock:
+            if self._certs is None:
+                self._certs = GoogleCerts(self.settings.google_certs_url)
+            return self._certs
+
+    def storage_client(self) -> Any:
+        """A Cloud Storage client (gs:// config roots and music libraries), made on first use."""
+        with self._lock:
+            if self._storage is None:
+                from google.cloud import storage  # type: ignore[attr-defined]  # gcp only
+
+                self._storage = storage.Client()
+            return self._storage
 
 
 def build_runtime(settings: Settings) -> Runtime:

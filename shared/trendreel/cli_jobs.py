@@ -126,17 +126,20 @@ def generate(settings: Settings, args: argparse.Namespace) -> int:
             if not args.api:
                 print("it runs while `trendreel serve` runs (the queue keeps it until then)")
             return 0
-        return follow(api, job_id)
+        # Artifacts are blob keys: the embedded server's blobs are files under TRENDREEL_HOME.
+        root = None if args.api else settings.blob_root
+        return follow(api, job_id, root)
 
 
-def follow(api: ApiClient, job_id: str) -> int:
+def follow(api: ApiClient, job_id: str, blob_root: Path | None = None) -> int:
     """Poll until the job ends, drawing one progress line per stage."""
     shown: set[str] = set()
     while True:
         job = api.job(job_id)
         _draw(job, shown)
         if job["status"] == "completed":
-            video = (job.get("artifacts") or {}).get("composition", {}).get("video", "?")
+            key = (job.get("artifacts") or {}).get("composition", {}).get("video", "?")
+            video = str(blob_root / key) if blob_root is not None else key
             print(f"\nvideo ready for review: {video}")
             print(f"approve with: trendreel videos approve {job_id}")
             return 0

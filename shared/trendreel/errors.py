@@ -22,6 +22,8 @@ person what to do about it. Foreign exceptions are translated at the boundary wi
     ├── JobNotFoundError                no job with that id
     ├── InvalidStateError               the job is not in a state that allows the request
     ├── LeaseHeldError                  another delivery holds a live lease on the stage
+    ├── IdempotencyConflictError        an Idempotency-Key reused with a different request
+    ├── TaskNotQueuedError              a job was saved but its stage task could not be queued
     └── StageError                      any of the above, attributed to a pipeline stage
 """
 
@@ -160,6 +162,32 @@ class LeaseHeldError(TrendreelError):
     def __init__(self, stage: str, retry_after_seconds: int) -> None:
         super().__init__(f"stage {stage} is being run by another delivery")
         self.retry_after_seconds = retry_after_seconds
+
+
+class IdempotencyConflictError(TrendreelError):
+    code = "idempotency_key_reused"
+    hint = "Use a new Idempotency-Key for a different request; repeat a request byte for byte."
+
+    def __init__(self, key: str, job_id: str) -> None:
+        super().__init__(
+            f"Idempotency-Key {key!r} was already used for job {job_id} with a different "
+            "request; nothing was created"
+        )
+        self.key = key
+        self.job_id = job_id
+
+
+class TaskNotQueuedError(TrendreelError):
+    code = "queue_unavailable"
+    retryable = True
+
+    def __init__(self, job_id: str, stage: str, recovery: str) -> None:
+        super().__init__(
+            f"job {job_id} is saved but its {stage} task could not be queued; {recovery}",
+            hint=recovery,
+        )
+        self.job_id = job_id
+        self.stage = stage
 
 
 class StageError(TrendreelError):

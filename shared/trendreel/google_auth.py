@@ -16,12 +16,25 @@ rotates keys), at most every ``MIN_CACHE_SECONDS``. If Google cannot be reached,
 to ``STALE_GRACE_SECONDS`` past their expiry still verify; beyond that ``CertsUnavailableError``
 (503: the caller retries, nobody is told their credential is wrong).
 
+Behind Cloud Run's invoker check (``invoker_iam_check``; infra/ turns it on for every stage and
+the sweeper) Cloud Run has already verified the token and forwards it with its signature replaced
+by ``SIGNATURE_REMOVED_BY_GOOGLE`` (Cloud Run docs: "Authenticating service-to-service" — "Cloud
+Run removes the token signature before passing the token to the container"; troubleshooting,
+"signature-removed"). Step 1 then reads the claims without the signature, still checking issuer
+and time window, and step 2 is unchanged. Only the header Cloud Run checked is read that way:
+``X-Serverless-Authorization`` when present, else ``Authorization`` (when both are present Cloud
+Run checks the former and passes ``Authorization`` through untouched). A function whose invoker
+check is off never accepts a token without a valid signature.
+
 A rejection's ``reason`` is for the server log. It never contains the token, and no client ever
 sees it: every 401 and every 403 has one fixed body.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import logging
 import re
 import shutil
@@ -41,6 +54,8 @@ from trendreel.errors import ConfigError
 log = logging.getLogger(__name__)
 
 ISSUERS = frozenset({"accounts.google.com", "https://accounts.google.com"})
+SIGNATURE_REMOVED = "SIGNATURE_REMOVED_BY_GOOGLE"
+SERVERLESS_AUTHORIZATION = "X-Serverless-Authorization"
 CLOCK_SKEW_SECONDS = 10
 FETCH_TIMEOUT_SECONDS = 5.0
 MIN_CACHE_SECONDS = 60
@@ -159,23 +174,6 @@ def _max_age(cache_control: str) -> int:
     return max(seconds, MIN_CACHE_SECONDS)
 
 
-_registry: dict[str, GoogleCerts] = {}
-_registry_lock = threading.Lock()
-
-
-def certs_for(url: str) -> GoogleCerts:
-    """The process-wide cache for ``url`` (the api builds its authenticator per request)."""
-    with _registry_lock:
-        if url not in _registry:
-            _registry[url] = GoogleCerts(url)
-        return _registry[url]
-
-
-def clear_cert_cache() -> None:
-    with _registry_lock:
-        _registry.clear()
-
-
 # -- verification ------------------------------------------------------------------------------
 
 
@@ -188,14 +186,38 @@ def same_url(a: str, b: str) -> bool:
     return a.rstrip("/") == b.rstrip("/")
 
 
+def bearer(value: str) -> str | None:
+    """The token of an ``Authorization``-style header value ``Bearer TOKEN``, else None."""
+    scheme, _, token = value.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
+
+
+def checked_by_cloud_run(authorization: str | None, serverless: str | None) -> str | None:
+    """The token Cloud Run's invoker check verified, given the ``Authorization`` and
+    ``X-Serverless-Authorization`` header values: the latter takes precedence (Cloud Run docs,
+    "Authenticating service-to-service": when both are present only X-Serverless-Authorization
+    is checked, and Authorization is passed through)."""
+    if serverless is not None:
+        return bearer(serverless)
+    return bearer(authorization or "")
+
+
 def verify_id_token(
     token: str,
     *,
     audiences: Collection[str],
     principals: Collection[str],
     certs: GoogleCerts,
+    verified_by_cloud_run: bool = False,
 ) -> Caller:
-    claims = _authentic_claims(token, certs)
+    """The caller behind ``token``, or AuthRejectedError. ``verified_by_cloud_run``: the token
+    came in the header Cloud Run's invoker check verified, signature removed."""
+    claims = (
+        _cloud_run_claims(token, certs)
+        if verified_by_cloud_run
+        else _authentic_claims(token, certs)
+    )
     audience = claims.get("aud")
     presented = audience if isinstance(audience, list) else [audience]
     if not any(isinstance(a, str) and same_url(a, ours) for a in presented for ours in audiences):
@@ -231,6 +253,31 @@ def _authentic_claims(token: str, certs: GoogleCerts) -> Mapping[str, Any]:
     issuer = claims.get("iss")
     if issuer not in ISSUERS:
         raise InvalidTokenError(f"issuer {str(issuer)[:100]!r} is not Google")
+    return claims
+
+
+def _cloud_run_claims(token: str, certs: GoogleCerts) -> Mapping[str, Any]:
+    """The claims of a token Cloud Run verified. Its signature part is SIGNATURE_REMOVED_BY_GOOGLE;
+    anything else is verified in full, as a token Cloud Run did not vouch for."""
+    parts = token.split(".")
+    if len(parts) != 3 or parts[2] != SIGNATURE_REMOVED:
+        return _authentic_claims(token, certs)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except (binascii.Error, ValueError):
+        raise InvalidTokenError("undecodable claims") from None
+    if not isinstance(claims, dict):
+        raise InvalidTokenError("undecodable claims")
+    if claims.get("iss") not in ISSUERS:
+        raise InvalidTokenError(f"issuer {str(claims.get('iss'))[:100]!r} is not Google")
+    now = time.time()
+    expiry, issued = claims.get("exp"), claims.get("iat")
+    if not isinstance(expiry, int | float) or not isinstance(issued, int | float):
+        raise InvalidTokenError("token does not contain required claim exp/iat")
+    if expiry < now - CLOCK_SKEW_SECONDS:
+        raise InvalidTokenError("token expired")
+    if issued > now + CLOCK_SKEW_SECONDS:
+        raise InvalidTokenError("token used too early")
     return claims
 
 

@@ -1,59 +1,72 @@
 """HTTP in, delivery protocol, HTTP out: the thin layer between functions-framework and the
 runner, with the one table of status codes the queue acts on.
 
-    2xx  done, skipped, stale or failed permanently: the queue forgets the task
-    429  another delivery holds a live lease (Retry-After): the queue backs off
+    2xx  done, skipped, stale, deferred or failed permanently: the queue forgets the task
+    429  another delivery holds a live lease and no follow-up could be queued (Retry-After)
     503  transient failure, claim released: the queue retries with backoff
     400  not a valid task (malformed JSON, unknown fields, wrong stage for this function)
     401  no credential, or not an authentic one (local: the local token; gcp: a Google ID token)
     403  an authentic ID token for another audience or from another service account
 
-Who may call (``check_caller``): locally, the holder of the local token. On gcp, with
-``stage_auth = "oidc"`` (the default), the Cloud Tasks OIDC token: audience = this function's
-own URL (``settings.function_url(name)``), email = ``tasks_service_account``; the sweeper also
-takes the principals the api allows (Cloud Scheduler's). This is on top of Cloud Run IAM (the
-services are not public). ``stage_auth = "none"`` skips the check: only for emulator runs, whose
-Tasks emulator sends no token, and the first unchecked call logs a warning saying so.
+Who may call (``check_caller``): locally, the holder of the local token. On gcp, an ID token
+whose audience is this function's own URL (``settings.function_url(name)``) and whose email is
+in ``allowed_callers`` (infra/ lists the Cloud Tasks invoker for stages, Cloud Scheduler's
+account for the sweeper: the same identities it gives roles/run.invoker). With Cloud Run's
+invoker check on (``invoker_iam_check``, as infra/ deploys them) Cloud Run has verified the
+token's signature and removed it; the function still checks audience and email from the claims.
+
+Each function process has one runtime (``FunctionRuntime``), built from that process's own
+environment on its first request, as on Cloud Run, where every function is its own service. A
+host that runs several functions in one process (``trendreel serve``, tests) hands its runtime
+to each request under the WSGI environ key ``RUNTIME_KEY`` instead.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable
 
 import flask
 from pydantic import ValidationError
 
-from trendreel import google_auth
+from trendreel import google_auth, logs
 from trendreel.auth_token import local_token, token_matches
 from trendreel.bootstrap import Runtime, build_runtime
 from trendreel.delivery import Delivery, Outcome
 from trendreel.models import Stage, TaskPayload
-from trendreel.settings import Settings, get_settings
+from trendreel.settings import Settings
 
 log = logging.getLogger(__name__)
 Handler = Callable[[flask.Request], flask.Response]
+RUNTIME_KEY = "trendreel.runtime"
+SWEEPER = "sweeper"
 
 
-_installed: list[Runtime] = []
+def runtime_from_environment() -> Runtime:
+    """What a deployed function runs on: its own environment, nothing shared."""
+    settings = Settings()
+    logs.configure(settings)
+    return build_runtime(settings)
 
 
-def runtime() -> Runtime:
-    """One runtime per process (a Cloud Run instance, or the local server)."""
-    if not _installed:
-        settings = get_settings()
-        if settings.backend == "gcp" and settings.stage_auth == "none":
-            _warn_unchecked()
-        _installed.append(build_runtime(settings))
-    return _installed[0]
+class FunctionRuntime:
+    """The runtime of one function process, built on first use (a cold start pays for it once)."""
 
+    def __init__(self, build: Callable[[], Runtime] = runtime_from_environment) -> None:
+        self._build = build
+        self._built: Runtime | None = None
+        self._lock = threading.Lock()
 
-def install_runtime(rt: Runtime | None) -> None:
-    """Use ``rt`` for every function in this process (the local server, tests); None resets."""
-    _installed.clear()
-    if rt is not None:
-        _installed.append(rt)
+    def for_request(self, request: flask.Request) -> Runtime:
+        hosted = request.environ.get(RUNTIME_KEY)
+        if isinstance(hosted, Runtime):
+            return hosted
+        with self._lock:
+            if self._built is None:
+                self._built = self._build()
+            return self._built
 
 
 def json_response(
@@ -69,16 +82,8 @@ def error_response(status: int, code: str, message: str) -> flask.Response:
     return json_response(status, {"error": {"code": code, "message": message}})
 
 
-SWEEPER = "sweeper"
 _UNAUTHORIZED = (401, "unauthorized", "a valid bearer token is required")
 _FORBIDDEN = (403, "forbidden", "this caller may not call this function")
-_unchecked_warned: list[bool] = []
-
-
-def _bearer(request: flask.Request) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
 
 
 def _denied(status: int, code: str, message: str) -> flask.Response:
@@ -88,41 +93,30 @@ def _denied(status: int, code: str, message: str) -> flask.Response:
     return response
 
 
-def _warn_unchecked() -> None:
-    if not _unchecked_warned:
-        _unchecked_warned.append(True)
-        log.warning(
-            "TRENDREEL_STAGE_AUTH=none on backend gcp: stage and sweeper functions do not check "
-            "the caller's OIDC token (meant for emulator runs only)"
-        )
-
-
-def _allowed_callers(settings: Settings, function: str) -> set[str]:
-    allowed = {settings.tasks_service_account} if settings.tasks_service_account else set()
-    if function == SWEEPER:  # Cloud Scheduler calls it, with the api's scheduler identity
-        allowed |= set(settings.api_allowed_principals)
-    return allowed
-
-
 def check_caller(request: flask.Request, rt: Runtime, function: str) -> flask.Response | None:
     """None when ``request`` may call ``function`` (a stage name, or ``SWEEPER``); otherwise
     the generic 401/403 (or 503 when Google's certificates are out of reach) to answer."""
     settings = rt.settings
-    token = _bearer(request)
     if settings.backend != "gcp":
+        token = google_auth.bearer(request.headers.get("Authorization", ""))
         ok = token is not None and token_matches(token, local_token(settings))
         return None if ok else _denied(*_UNAUTHORIZED)
-    if settings.stage_auth == "none":
-        _warn_unchecked()
-        return None
+    if settings.invoker_iam_check:
+        token = google_auth.checked_by_cloud_run(
+            request.headers.get("Authorization"),
+            request.headers.get(google_auth.SERVERLESS_AUTHORIZATION),
+        )
+    else:
+        token = google_auth.bearer(request.headers.get("Authorization", ""))
     if token is None:
         return _denied(*_UNAUTHORIZED)
     try:
-        google_auth.verify_id_token(
+        caller = google_auth.verify_id_token(
             token,
             audiences=[settings.function_url(function)],
-            principals=_allowed_callers(settings, function),
-            certs=google_auth.certs_for(settings.google_certs_url),
+            principals=settings.allowed_callers,
+            certs=rt.google_certs(),
+            verified_by_cloud_run=settings.invoker_iam_check,
         )
     except google_auth.AuthRejectedError as exc:
         log.info("%s: caller rejected (%s)", function, google_auth.describe(exc))
@@ -130,14 +124,13 @@ def check_caller(request: flask.Request, rt: Runtime, function: str) -> flask.Re
     except google_auth.CertsUnavailableError as exc:
         log.warning("%s: cannot verify OIDC tokens: %s", function, exc)
         return error_response(503, "auth_unavailable", "the caller cannot be checked right now")
+    log.debug("%s: caller %s", function, caller.email)
     return None
 
 
 def _int_header(request: flask.Request, name: str) -> int:
-    try:
-        return max(int(request.headers.get(name, "0")), 0)
-    except ValueError:
-        return 0
+    value = request.headers.get(name, "0")
+    return max(int(value), 0) if value.isdigit() and len(value) < 10 else 0
 
 
 def parse_delivery(
@@ -171,20 +164,30 @@ def to_response(outcome: Outcome) -> flask.Response:
     return json_response(outcome.status, outcome.body, headers)
 
 
-def stage_handler(stage: Stage) -> Handler:
+def stage_handler(stage: Stage, runtime: FunctionRuntime | None = None) -> Handler:
     """The HTTP entry point of one stage function."""
+    own = runtime or FunctionRuntime()
 
     def handle(request: flask.Request) -> flask.Response:
-        rt = runtime()
-        denied = check_caller(request, rt, stage.value)
-        if denied is not None:
-            return denied
-        parsed = parse_delivery(request, stage, rt.settings.max_body_bytes)
-        if isinstance(parsed, flask.Response):
-            return parsed
-        from trendreel.runner import StageRunner  # the media stack loads on first delivery
+        rt = own.for_request(request)
+        with logs.request_context(request, rt.settings, function=stage.value):
+            denied = check_caller(request, rt, stage.value)
+            if denied is not None:
+                return denied
+            parsed = parse_delivery(request, stage, rt.settings.max_body_bytes)
+            if isinstance(parsed, flask.Response):
+                return parsed
+            from trendreel.runner import StageRunner  # the media stack loads on first delivery
 
-        return to_response(StageRunner(rt).handle(parsed))
+            with logs.bound(
+                job_id=parsed.payload.job_id,
+                stage=stage.value,
+                generation=parsed.payload.generation,
+                attempt=parsed.retry_count + 1,
+            ):
+                outcome = StageRunner(rt).handle(parsed)
+                log.info("delivery answered %d: %s", outcome.status, outcome.body.get("result"))
+                return to_response(outcome)
 
     handle.__name__ = f"handle_{stage.value}"
     return handle

@@ -24,8 +24,9 @@ from trendreel.models import (
     Trigger,
 )
 
-# A stage's lease lasts as long as its function may run (its Cloud Run timeout): a redelivery
-# during that time gets 429 instead of starting a second copy of a long render.
+# How long each stage may run: its Cloud Run request timeout and its tasks' dispatch deadline. A
+# stage's lease is not this long: it is short (Settings.lease_seconds) and renewed by a
+# heartbeat while the stage runs, so a function that died is noticed within about one lease.
 STAGE_TIMEOUT_SECONDS: dict[Stage, int] = {
     Stage.TREND_COLLECTION: 300,
     Stage.TREND_ANALYSIS: 300,
@@ -41,6 +42,7 @@ def new_job_id(now: datetime) -> str:
 
 
 def stage_timeout(stage: Stage, overrides: dict[str, int] | None = None) -> float:
+    """How long the stage may run (its dispatch deadline), not how long its lease lasts."""
     return float((overrides or {}).get(stage.value, STAGE_TIMEOUT_SECONDS[stage]))
 
 
@@ -56,6 +58,7 @@ def new_job(
     trigger: Trigger,
     config_path: str | None = None,
     idempotency_key: str | None = None,
+    fingerprint: str | None = None,
 ) -> Job:
     return Job(
         id=job_id,
@@ -63,6 +66,7 @@ def new_job(
         config=config,
         config_path=config_path,
         idempotency_key=idempotency_key,
+        idempotency_fingerprint=fingerprint if idempotency_key else None,
         trigger=trigger,
         created_at=now,
         updated_at=now,
@@ -73,9 +77,29 @@ def _run(job: Job, stage: Stage) -> StageRun:
     return job.stages.get(stage, StageRun()).model_copy()
 
 
+class AttemptsExhaustedError(Exception):
+    """The stage was started ``tries`` times in this run generation and never finished."""
+
+    def __init__(self, stage: Stage, tries: int) -> None:
+        super().__init__(f"stage {stage.value} was started {tries} times and never finished")
+        self.stage = stage
+        self.tries = tries
+
+
 def claim(
-    job: Job, stage: Stage, generation: int, holder: str, now: datetime, timeout_seconds: float
+    job: Job,
+    stage: Stage,
+    generation: int,
+    holder: str,
+    now: datetime,
+    lease_seconds: float,
+    max_tries: int,
 ) -> Job:
+    """Take the stage for ``holder`` until ``now + lease_seconds`` (renewed by ``renew``).
+
+    Raises StaleDeliveryError (nothing to do), LeaseHeldError (another holder's lease is live),
+    or AttemptsExhaustedError: the stage's function died ``max_tries`` times in this generation
+    (each death leaves a claim that was never completed), so starting it again would loop."""
     if generation != job.generation or job.status in (JobStatus.FAILED, JobStatus.COMPLETED):
         raise StaleDeliveryError(f"job {job.id} is {job.status} at generation {job.generation}")
     if stage in job.completed_stages:
@@ -84,11 +108,16 @@ def claim(
         wait = max(1, int((job.lease.expires_at - now).total_seconds()) + 1)
         raise LeaseHeldError(stage.value, wait)
     run = _run(job, stage)
+    tries = run.tries if run.generation == generation else 0
+    if tries >= max_tries:
+        raise AttemptsExhaustedError(stage, tries)
     run.attempts += 1
+    run.generation = generation
+    run.tries = tries + 1
     run.started_at = now
     run.finished_at = None
     run.progress = 0.0
-    expires = now + timedelta(seconds=timeout_seconds)
+    expires = now + timedelta(seconds=lease_seconds)
     stages = {**job.stages, stage: run}
     return job.model_copy(
         update={
@@ -99,6 +128,26 @@ def claim(
             "updated_at": now,
         }
     )
+
+
+def renew(job: Job, holder: str, now: datetime, lease_seconds: float) -> Job:
+    """The heartbeat: extend ``holder``'s lease. StaleDeliveryError if it no longer holds it
+    (it expired and another delivery took the stage over, or the job moved on)."""
+    if not _holds(job, holder) or job.lease is None:
+        raise StaleDeliveryError(f"job {job.id}: the lease is no longer held by this delivery")
+    lease = job.lease.model_copy(update={"expires_at": now + timedelta(seconds=lease_seconds)})
+    return job.model_copy(update={"lease": lease, "updated_at": now})
+
+
+def exhausted(job: Job, stage: Stage, tries: int, now: datetime) -> Job:
+    """Fail a job whose stage keeps dying mid-run (AttemptsExhaustedError)."""
+    if job.status in (JobStatus.FAILED, JobStatus.COMPLETED) or stage in job.completed_stages:
+        return job
+    message = (
+        f"stage {stage.value} was started {tries} times and its function never finished: "
+        "it was killed each time (out of memory, or past its timeout)"
+    )
+    return _failed_by_platform(job, stage, message, tries, now)
 
 
 def _holds(job: Job, holder: str) -> bool:
@@ -140,6 +189,9 @@ def complete(job: Job, stage: Stage, holder: str, outputs: dict[str, str], now: 
             "stages": {**job.stages, stage: run},
             "artifacts": {**job.artifacts, stage: outputs},
             "lease": None,
+            # The next stage's first task is s0 (runner.next_task); so is the one the sweeper
+            # looks for, and the re-delivery budget starts afresh.
+            "sweeps": 0,
             "status": JobStatus.COMPLETED if last else JobStatus.RUNNING,
             "review": Review() if last else job.review,
             "updated_at": now,
@@ -217,28 +269,36 @@ def sweep(job: Job, now: datetime, max_attempts: int) -> Job:
     stage = job.next_stage()
     if stage is None:
         raise StaleDeliveryError("every stage is complete")
-    attempts = _run(job, stage).attempts
+    run = _run(job, stage)
+    tries = run.tries if run.generation == job.generation else 0
     # Deliveries that never reach the function (it is down, or misrouted) claim nothing, so
-    # attempts alone would let the sweeper re-enqueue forever: re-deliveries are budgeted too.
-    if attempts >= max_attempts or job.sweeps >= max_attempts:
-        error = JobError(
-            stage=stage.value,
-            code="attempts_exhausted",
-            message=(
-                f"stage {stage.value} did not finish after {attempts} attempts "
-                f"and {job.sweeps} re-deliveries"
-            ),
-            retryable=True,
-            attempt=attempts,
-            hint="Retry the job; if it keeps failing, check the stage function's logs.",
+    # tries alone would let the sweeper re-enqueue forever: re-deliveries are budgeted too.
+    # ``sweeps`` counts them for the current stage (complete() resets it).
+    if tries >= max_attempts or job.sweeps >= max_attempts:
+        message = (
+            f"stage {stage.value} did not finish after {tries} attempts "
+            f"and {job.sweeps} re-deliveries"
         )
-        return job.model_copy(
-            update={
-                "status": JobStatus.FAILED,
-                "error": error,
-                "error_message": f"{stage.value}: {error.message}",
-                "lease": None,
-                "updated_at": now,
-            }
-        )
+        return _failed_by_platform(job, stage, message, tries, now)
     return job.model_copy(update={"sweeps": job.sweeps + 1, "lease": None, "updated_at": now})
+
+
+def _failed_by_platform(job: Job, stage: Stage, message: str, tries: int, now: datetime) -> Job:
+    error = JobError(
+        stage=stage.value,
+        code="attempts_exhausted",
+        message=message,
+        retryable=True,
+        attempt=tries,
+        hint="Read the stage function's logs for crashes or 'Memory limit exceeded', fix the "
+        "cause, then retry the job.",
+    )
+    return job.model_copy(
+        update={
+            "status": JobStatus.FAILED,
+            "error": error,
+            "error_message": f"{stage.value}: {message}",
+            "lease": None,
+            "updated_at": now,
+        }
+    )

@@ -2,7 +2,9 @@
 
 Each function is mounted from its own ``functions/<name>/main.py`` through functions-framework's
 ``create_app``, exactly as it is deployed; the api answers at ``/`` and stage functions at
-``/functions/<name>``. The server binds 127.0.0.1 only.
+``/functions/<name>``. They share this process, so they share one runtime: the server hands it
+to every request (``trendreel.http.RUNTIME_KEY``) instead of each function building its own from
+the environment. The server binds 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -17,13 +19,12 @@ from functions_framework import create_app
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from trendreel import http
+from trendreel import http, services
 from trendreel.bootstrap import Runtime, build_runtime
 from trendreel.errors import ConfigError
 from trendreel.models import Stage
 from trendreel.settings import Settings
 from trendreel.stages.context import remove_orphaned_scratch
-from trendreel.sweeper import sweep
 
 log = logging.getLogger(__name__)
 STAGE_FUNCTIONS = [s.value for s in Stage]
@@ -53,11 +54,29 @@ def wsgi_app() -> Any:
     return DispatcherMiddleware(_load(root, "api"), mounts)
 
 
+class _WithRuntime:
+    """WSGI middleware: every request carries the server's one runtime (set once it is built,
+    before the server serves its first request)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.runtime: Runtime | None = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if self.runtime is not None:
+            environ[http.RUNTIME_KEY] = self.runtime
+        return self.app(environ, start_response)
+
+
 class _QuietHandler(WSGIRequestHandler):
-    """Access lines at debug level instead of one stderr line per poll and delivery."""
+    """Access lines at debug level instead of one stderr line per poll and delivery, and a
+    Server header that names no software or version (werkzeug's says Werkzeug/x Python/y)."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         log.debug("%s %s %s", self.command, self.path, code)
+
+    def version_string(self) -> str:
+        return "trendreel"
 
 
 class LocalServer:
@@ -66,16 +85,17 @@ class LocalServer:
     def __init__(self, settings: Settings, *, sweep_every: float = SWEEP_EVERY_SECONDS) -> None:
         if settings.backend != "local":
             raise ConfigError("trendreel serve runs the local backend", field="TRENDREEL_BACKEND")
+        app = _WithRuntime(wsgi_app())
         self._server: BaseWSGIServer = make_server(
-            settings.host, settings.port, wsgi_app(), threaded=True, request_handler=_QuietHandler
+            settings.host, settings.port, app, threaded=True, request_handler=_QuietHandler
         )
         # With port 0 the OS picks one: the queue must deliver to the port actually bound.
         self.settings = settings.model_copy(update={"port": self._server.server_port})
         self.runtime: Runtime = build_runtime(self.settings)
+        app.runtime = self.runtime
         orphans = remove_orphaned_scratch(self.settings.home / "scratch")
         if orphans:
             log.warning("removed %d scratch folder(s) left by a killed process", orphans)
-        http.install_runtime(self.runtime)
         self._sweep_every = sweep_every
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -96,7 +116,7 @@ class LocalServer:
     def _sweep_loop(self) -> None:
         while not self._stop.wait(self._sweep_every):
             try:
-                sweep(self.runtime)
+                services.sweep(self.runtime)
             except Exception:  # the sweeper must outlive a bad pass
                 log.exception("sweep failed")
 
@@ -108,7 +128,6 @@ class LocalServer:
         self._server.server_close()
         for thread in self._threads:
             thread.join(timeout=10)
-        http.install_runtime(None)
 
     def __enter__(self) -> LocalServer:
         return self.start()

@@ -4,8 +4,14 @@ For every delivery of a stage task:
 
 1. Load the job. Unknown job, or a delivery from an older run generation: acknowledge (2xx) and
    do nothing. Stage already completed: skip to step 6 (repairs a crash between 5 and 6).
-2. Claim the stage in a transaction, with a lease as long as the stage's timeout. A live lease
-   held by another delivery: 429 with Retry-After, and the queue backs off.
+2. Claim the stage in a transaction with a short lease (``lease_seconds``) that a heartbeat
+   renews while the stage runs, so a function that died is noticed within about one lease.
+   A live lease held by another delivery: acknowledge, and enqueue a follow-up task due when
+   that lease expires. Answering 429 instead would spend one of the task's attempts per
+   redelivery (Cloud Tasks counts every non-2xx), and a task that runs out is dropped; the
+   follow-up is a new task with attempts of its own, and if the holder finishes first it
+   finds the stage completed. A stage claimed ``task_max_attempts`` times in this generation
+   without finishing (its function keeps dying) fails the job instead of looping.
 3. Run the stage. Outputs go to deterministic keys, so a rerun overwrites instead of duplicating.
 4. On error: transient and not the last attempt, release the claim and answer 503 (the job
    stays ``running``, never ``failed`` in between); permanent or last attempt, record the job
@@ -22,23 +28,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from trendreel import lifecycle, tasks
+from trendreel import lifecycle, services
 from trendreel.bootstrap import Runtime
 from trendreel.delivery import Delivery, Outcome
 from trendreel.errors import LeaseHeldError, StageError
-from trendreel.models import Job, Stage, TaskPayload
+from trendreel.heartbeat import Heartbeat
+from trendreel.models import Job, Stage
 from trendreel.pipeline import run_stage
-from trendreel.stages.context import StageContext
+from trendreel.stages.context import ProgressFn, StageContext
 
 log = logging.getLogger(__name__)
-
-
-def next_task(job: Job, stage: Stage) -> TaskPayload | None:
-    order = list(Stage)
-    index = order.index(stage)
-    if index + 1 >= len(order):
-        return None
-    return TaskPayload(job_id=job.id, stage=order[index + 1], generation=job.generation)
 
 
 def scratch_root(runtime: Runtime) -> Path | None:
@@ -62,49 +61,90 @@ class StageRunner:
             )
         if p.stage in job.completed_stages:
             return self._advance(job, p.stage, "already completed")
-        timeout = lifecycle.stage_timeout(p.stage, self.rt.settings.stage_timeouts)
+        return self._claim_and_run(d)
+
+    def _claim_and_run(self, d: Delivery) -> Outcome:
+        p = d.payload
+        settings = self.rt.settings
         now = self.rt.clock()
         try:
             job = self.rt.store.update(
                 p.job_id,
-                lambda j: lifecycle.claim(j, p.stage, p.generation, d.holder, now, timeout),
-            )
+                lambda j: lifecycle.claim(
+                    j, p.stage, p.generation, d.holder, now,
+                    settings.lease_seconds, settings.task_max_attempts,
+                ),
+            )  # fmt: skip
         except LeaseHeldError as exc:
-            return Outcome(429, {"result": "busy", "reason": exc.message}, exc.retry_after_seconds)
+            return self._defer(d, exc)
+        except lifecycle.AttemptsExhaustedError as exc:
+            return self._exhausted(p.job_id, exc)
         except lifecycle.StaleDeliveryError as exc:
             return Outcome(200, {"result": "stale", "reason": str(exc)})
         return self._run(job, d)
 
+    def _defer(self, d: Delivery, exc: LeaseHeldError) -> Outcome:
+        wait = exc.retry_after_seconds
+        try:
+            follow_up = services.defer(self.rt, d.payload, wait)
+        except Exception:  # the queue is unreachable: let this task's own retry come back
+            log.warning("could not enqueue a follow-up; answering 429", exc_info=True)
+            return Outcome(429, {"result": "busy", "reason": exc.message}, wait)
+        body = {"result": "deferred", "reason": exc.message, "next_task": follow_up, "in": wait}
+        return Outcome(200, body)
+
+    def _exhausted(self, job_id: str, exc: lifecycle.AttemptsExhaustedError) -> Outcome:
+        now = self.rt.clock()
+        self.rt.store.update(job_id, lambda j: lifecycle.exhausted(j, exc.stage, exc.tries, now))
+        log.error("job %s failed: %s", job_id, exc)
+        return Outcome(200, {"result": "failed", "reason": str(exc)})
+
     def _run(self, job: Job, d: Delivery) -> Outcome:
         stage = d.payload.stage
-        ctx = StageContext(
-            blobs=self.rt.blobs,
-            providers=self.rt.providers(),
-            settings=self.rt.settings,
-            clock=self.rt.clock,
-            progress=self._progress_writer(job.id, stage, d.holder),
-            scratch_dir=scratch_root(self.rt),
-        )
-        try:
-            result = run_stage(stage, job.spec(), ctx)
-        except StageError as exc:
-            return self._failed(job, d, exc)
-        outputs = {name: self.rt.blobs.uri(key) for name, key in result.outputs.items()}
+        lease = self.rt.settings.lease_seconds
+
+        def renew() -> Job:
+            now = self.rt.clock()
+            return self.rt.store.update(job.id, lambda j: lifecycle.renew(j, d.holder, now, lease))
+
+        with Heartbeat(renew, lease, name=f"{job.id}-{stage.value}") as beat:
+            ctx = StageContext(
+                blobs=self.rt.blobs,
+                providers=self.rt.providers(),
+                settings=self.rt.settings,
+                clock=self.rt.clock,
+                progress=self._progress_writer(job.id, stage, d.holder, beat),
+                scratch_dir=scratch_root(self.rt),
+            )
+            try:
+                result = run_stage(stage, job.spec(), ctx)
+            except StageError as exc:
+                if beat.lost:
+                    return self._superseded(stage)
+                return self._failed(job, d, exc)
+        if beat.lost:
+            return self._superseded(stage)
+        outputs = dict(result.outputs)  # blob keys: where they live is the blob store's business
         now = self.rt.clock()
         try:
             job = self.rt.store.update(
                 job.id, lambda j: lifecycle.complete(j, stage, d.holder, outputs, now)
             )
-        except lifecycle.StaleDeliveryError as exc:
-            # Our lease expired and another delivery took the stage over; it will complete it.
-            return Outcome(200, {"result": "superseded", "reason": str(exc)})
+        except lifecycle.StaleDeliveryError:
+            return self._superseded(stage)
         return self._advance(job, stage, "completed")
 
+    @staticmethod
+    def _superseded(stage: Stage) -> Outcome:
+        # Our lease lapsed and another delivery took the stage over; it will complete it.
+        reason = f"the lease on {stage.value} was taken over by another delivery"
+        return Outcome(200, {"result": "superseded", "reason": reason})
+
     def _advance(self, job: Job, stage: Stage, result: str) -> Outcome:
-        payload = next_task(job, stage)
         body: dict[str, Any] = {"result": result, "job_id": job.id, "stage": stage.value}
-        if payload is not None:
-            body["next_task"] = tasks.enqueue(self.rt.queue, payload)
+        next_task = services.advance(self.rt, job, stage)
+        if next_task is not None:
+            body["next_task"] = next_task
         return Outcome(200, body)
 
     def _failed(self, job: Job, d: Delivery, exc: StageError) -> Outcome:
@@ -120,12 +160,15 @@ class StageRunner:
         log.error("stage %s of job %s failed: %s", stage, job.id, exc.message)
         return Outcome(200, {"result": "failed", "error": _error_body(exc)})
 
-    def _progress_writer(self, job_id: str, stage: Stage, holder: str) -> Any:
+    def _progress_writer(
+        self, job_id: str, stage: Stage, holder: str, beat: Heartbeat
+    ) -> ProgressFn:
         # Firestore documents take about one write a second: progress is throttled to that.
         interval = self.rt.settings.progress_interval_seconds
         last = [0.0]
 
         def write(fraction: float, message: str) -> None:
+            beat.check()  # a stage whose lease was taken over stops here
             now = time.monotonic()
             if now - last[0] < interval:
                 return

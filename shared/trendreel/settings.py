@@ -6,7 +6,6 @@ Providers are chosen per capability (``TRENDREEL_TTS=espeak|google`` and so on).
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -40,14 +39,22 @@ class Settings(BaseSettings):
     # Stage -> Cloud Tasks queue id, one queue per stage (infra/ sets it); unset stages use
     # queue_name. The local queue keeps all stages in one store.
     queue_names: dict[str, str] = Field(default_factory=dict)
-    task_max_attempts: int = Field(default=5, ge=1, le=100)
-    queue_min_backoff_seconds: float = Field(default=1.0, ge=0)
+    # Cloud Tasks' retry_config of every stage queue, and the local queue's. Sized (infra/tasks.tf
+    # explains the arithmetic) so that a 15-minute provider outage is ridden out by retries alone:
+    # the waits 10, 20, 40, 80, 160, 300, 300, 300, 300 s add up to 25 minutes before the 10th
+    # and last attempt, which records the failure.
+    task_max_attempts: int = Field(default=10, ge=1, le=100)
+    queue_min_backoff_seconds: float = Field(default=10.0, ge=0)
     queue_max_backoff_seconds: float = Field(default=300.0, ge=0)
-    queue_max_doublings: int = Field(default=5, ge=0, le=16)
+    queue_max_doublings: int = Field(default=4, ge=0, le=16)
     queue_concurrency: int = Field(default=2, ge=1, le=64)
     queue_dedupe_seconds: int = Field(default=3600, ge=0)
     sweeper_grace_seconds: int = Field(default=120, ge=0)
     progress_interval_seconds: float = Field(default=1.0, ge=0)
+    # A stage's claim lasts this long and a heartbeat renews it every third of it while the stage
+    # runs, so a delivery whose function died is noticed within about one lease (not the stage's
+    # timeout) and the stage runs again.
+    lease_seconds: int = Field(default=30, ge=5, le=600)
     # Per-stage timeout overrides in seconds, e.g. {"composition": 900}: the lease length and the
     # queue's dispatch deadline. Defaults in lifecycle.STAGE_TIMEOUT_SECONDS.
     stage_timeouts: dict[str, int] = Field(default_factory=dict)
@@ -63,13 +70,21 @@ class Settings(BaseSettings):
 
     # --- auth on Google Cloud -------------------------------------------------------------
     # The api accepts Google-signed ID tokens whose audience is api_audience (its URL) and whose
-    # email is allow-listed, and API keys whose SHA-256 (hex) is listed. Stage functions verify
-    # the Cloud Tasks OIDC token (audience = their URL, email = tasks_service_account) unless
-    # stage_auth is "none" (emulator runs: the Tasks emulator sends no token).
+    # email is allow-listed, and API keys whose SHA-256 (hex) is listed. Stage functions and the
+    # sweeper take ID tokens whose audience is their own URL from allowed_callers.
     api_audience: str | None = None
     api_allowed_principals: Annotated[list[str], NoDecode] = Field(default_factory=list)
     api_key_hashes: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    stage_auth: Literal["oidc", "none"] = "oidc"
+    # Cloud Scheduler's identity: only its calls may name a scheduled run (X-CloudScheduler-*
+    # headers become the idempotency key). Locally the token holder may send them.
+    scheduler_service_account: str | None = None
+    # Cloud Run's invoker IAM check is on for this service (infra/ sets it per service): Cloud Run
+    # has verified the caller's Google ID token and forwards it with its signature replaced by
+    # SIGNATURE_REMOVED_BY_GOOGLE. The function then reads aud and email from the claims.
+    invoker_iam_check: bool = False
+    # Stage functions and the sweeper: the service accounts whose ID tokens may call this function
+    # (the ones infra/ gives roles/run.invoker on it: the Cloud Tasks invoker, or the scheduler).
+    allowed_callers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     google_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
     signing_service_account: str | None = None  # IAM signBlob identity for signed URLs
     signed_url_ttl_seconds: int = Field(default=3600, ge=60, le=7 * 24 * 3600)
@@ -126,7 +141,13 @@ class Settings(BaseSettings):
     x264_crf: int = Field(default=23, ge=0, le=51)
     encoder_threads: int = Field(default=0, ge=0, le=64, description="0 = one per core")
 
-    @field_validator("trend_sources", "api_allowed_principals", "api_key_hashes", mode="before")
+    @field_validator(
+        "trend_sources",
+        "api_allowed_principals",
+        "api_key_hashes",
+        "allowed_callers",
+        mode="before",
+    )
     @classmethod
     def _split_sources(cls, value: object) -> object:
         if isinstance(value, str):
@@ -141,8 +162,3 @@ class Settings(BaseSettings):
         if name in self.function_urls:
             return self.function_urls[name]
         return self.function_url_template.format(name=name, port=self.port)
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    return Settings()

@@ -21,8 +21,12 @@ def job() -> Job:
     )
 
 
+LEASE = 30
+MAX_TRIES = 10
+
+
 def claimed(j: Job, stage: Stage, holder: str = "a", at: datetime = NOW) -> Job:
-    return lifecycle.claim(j, stage, j.generation, holder, at, 60)
+    return lifecycle.claim(j, stage, j.generation, holder, at, LEASE, MAX_TRIES)
 
 
 def completed_through(j: Job, stages: list[Stage]) -> Job:
@@ -31,25 +35,41 @@ def completed_through(j: Job, stages: list[Stage]) -> Job:
     return j
 
 
-def test_claim_takes_a_lease_as_long_as_the_timeout_and_counts_the_attempt() -> None:
-    j = claimed(job(), Stage.TREND_COLLECTION)
+def test_claim_takes_a_short_lease_and_counts_the_attempt() -> None:
+    j = claimed(job(), Stage.COMPOSITION)
     assert j.status == JobStatus.RUNNING
-    assert j.stage == "trend_collection"
+    assert j.stage == "composition"
     assert j.lease is not None
-    assert j.lease.expires_at == NOW + timedelta(seconds=60)
-    assert j.stages[Stage.TREND_COLLECTION].attempts == 1
+    # The lease, not the stage's 30-minute timeout: a dead holder is noticed within it.
+    assert j.lease.expires_at == NOW + timedelta(seconds=LEASE)
+    assert lifecycle.stage_timeout(Stage.COMPOSITION) > 10 * LEASE
+    assert j.stages[Stage.COMPOSITION].attempts == 1
+
+
+def test_the_heartbeat_renews_only_its_own_lease() -> None:
+    j = claimed(job(), Stage.COMPOSITION, "a")
+    later = NOW + timedelta(seconds=25)
+    renewed = lifecycle.renew(j, "a", later, LEASE)
+    assert renewed.lease is not None
+    assert renewed.lease.expires_at == later + timedelta(seconds=LEASE)
+    assert renewed.updated_at == later
+    with pytest.raises(lifecycle.StaleDeliveryError):
+        lifecycle.renew(j, "b", later, LEASE)
+    taken = claimed(j, Stage.COMPOSITION, "b", NOW + timedelta(seconds=LEASE + 1))
+    with pytest.raises(lifecycle.StaleDeliveryError):
+        lifecycle.renew(taken, "a", NOW + timedelta(seconds=LEASE + 2), LEASE)
 
 
 def test_a_live_lease_held_by_another_delivery_refuses_the_claim_with_retry_after() -> None:
     j = claimed(job(), Stage.TREND_COLLECTION, "a")
     with pytest.raises(LeaseHeldError) as caught:
         claimed(j, Stage.TREND_COLLECTION, "b", NOW + timedelta(seconds=10))
-    assert 45 <= caught.value.retry_after_seconds <= 51
+    assert LEASE - 10 <= caught.value.retry_after_seconds <= LEASE - 10 + 1
 
 
 def test_an_expired_lease_can_be_taken_over() -> None:
     j = claimed(job(), Stage.TREND_COLLECTION, "a")
-    later = claimed(j, Stage.TREND_COLLECTION, "b", NOW + timedelta(seconds=61))
+    later = claimed(j, Stage.TREND_COLLECTION, "b", NOW + timedelta(seconds=LEASE + 1))
     assert later.lease is not None
     assert later.lease.holder == "b"
     assert later.stages[Stage.TREND_COLLECTION].attempts == 2
@@ -58,7 +78,7 @@ def test_an_expired_lease_can_be_taken_over() -> None:
 def test_stale_generation_completed_stage_and_finished_jobs_are_not_claimed() -> None:
     j = job()
     with pytest.raises(lifecycle.StaleDeliveryError):
-        lifecycle.claim(j, Stage.TREND_COLLECTION, 2, "a", NOW, 60)
+        lifecycle.claim(j, Stage.TREND_COLLECTION, 2, "a", NOW, LEASE, MAX_TRIES)
     done = completed_through(j, [Stage.TREND_COLLECTION])
     with pytest.raises(lifecycle.StaleDeliveryError):
         claimed(done, Stage.TREND_COLLECTION)
@@ -135,6 +155,38 @@ def test_review_only_from_generated() -> None:
     with pytest.raises(InvalidStateError) as caught:
         lifecycle.decide(approved, False, "no", NOW)
     assert caught.value.code == "video_already_reviewed"
+
+
+def test_a_stage_whose_function_keeps_dying_fails_instead_of_looping() -> None:
+    j = job()
+    at = NOW
+    for holder in "abc":  # each holder dies: its lease lapses without a completion
+        j = lifecycle.claim(j, Stage.COMPOSITION, 1, holder, at, LEASE, 3)
+        at += timedelta(seconds=LEASE + 1)
+    with pytest.raises(lifecycle.AttemptsExhaustedError) as caught:
+        lifecycle.claim(j, Stage.COMPOSITION, 1, "d", at, LEASE, 3)
+    assert caught.value.tries == 3
+    failed = lifecycle.exhausted(j, Stage.COMPOSITION, 3, at)
+    assert failed.status == JobStatus.FAILED
+    assert failed.error is not None
+    assert (failed.error.stage, failed.error.code) == ("composition", "attempts_exhausted")
+    assert failed.lease is None
+    # A retry is a new run generation: the stage gets its tries again, its attempts add up.
+    resumed = lifecycle.retry(failed, at)
+    again = lifecycle.claim(resumed, Stage.COMPOSITION, 2, "e", at, LEASE, 3)
+    assert (again.stages[Stage.COMPOSITION].attempts, again.stages[Stage.COMPOSITION].tries) == (
+        4,
+        1,
+    )
+
+
+def test_completing_a_stage_resets_the_sweep_count_for_the_next_one() -> None:
+    j = claimed(job(), Stage.TREND_COLLECTION)
+    swept = lifecycle.sweep(j, NOW + timedelta(seconds=LEASE + 1), 5)
+    assert swept.sweeps == 1
+    resumed = claimed(swept, Stage.TREND_COLLECTION, "b", NOW + timedelta(seconds=LEASE + 2))
+    done = lifecycle.complete(resumed, Stage.TREND_COLLECTION, "b", {}, NOW)
+    assert done.sweeps == 0  # the next stage's first task is s0, the one the sweeper looks for
 
 
 def test_sweep_requeues_a_stuck_job_until_its_attempt_budget_then_fails_it() -> None:

@@ -43,7 +43,7 @@ MIN_DISPATCH_DEADLINE = 15  # seconds, Cloud Tasks' limits for HTTP targets
 MAX_DISPATCH_DEADLINE = 30 * 60
 CALL_TIMEOUT = 30.0
 _TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,500}$")
-_STAGE_IN_NAME = re.compile(r"-(" + "|".join(s.value for s in Stage) + r")-g\d+-s\d+$")
+_STAGE_IN_NAME = re.compile(r"-(" + "|".join(s.value for s in Stage) + r")-g\d+-s\d+(?:-d\d+)?$")
 _AUTH_HINT = (
     "The runtime service account needs roles/cloudtasks.enqueuer on the queue and "
     "roles/iam.serviceAccountUser on the tasks service account."
@@ -143,7 +143,7 @@ class CloudTasksQueue:
 
     def task_path(self, task_name: str, stage: Stage | None = None) -> str:
         """``{queue path}/tasks/{task_name}``; a full task path is accepted too. The queue is
-        the stage's: given, or read from the deterministic name (``…-{stage}-g{n}-s{n}``)."""
+        the stage's: given, or read from the deterministic name (``…-{stage}-g{n}-s{n}[-d{n}]``)."""
         if isinstance(task_name, str) and "/tasks/" in task_name:
             queue_path, _, task_name = task_name.rpartition("/tasks/")
             if queue_path not in {self.path, *self.paths.values()}:

@@ -9,13 +9,13 @@ The retry policy mirrors Cloud Tasks' ``RetryConfig``:
     maxBackoff       queue_max_backoff_seconds    no wait is ever longer
     maxDoublings     queue_max_doublings          how many times the wait doubles
 
-so the wait after the n-th failed attempt is
-``min(maxBackoff, minBackoff * 2 ** min(n - 1, maxDoublings))``. Cloud Tasks, once the doublings
-are used up, keeps growing the wait linearly (by ``minBackoff * 2 ** maxDoublings`` per attempt)
-until maxBackoff; here it stays flat instead. The two agree whenever maxBackoff is at most
-``minBackoff * 2 ** maxDoublings``, as in the defaults (1 s, 300 s, 5 doublings: 1, 2, 4, 8, 16,
-32 s), and the local one only ever retries sooner. A ``Retry-After`` on the response (429/503
-from a busy stage) lengthens the wait, never shortens it.
+and the wait after the n-th failed attempt follows Cloud Tasks' own rule (RetryConfig reference,
+https://cloud.google.com/tasks/docs/reference/rest/v2/RetryConfig, maxDoublings: "A task's retry
+interval starts at min_backoff, then doubles max_doublings times, then increases linearly, and
+finally retries at intervals of max_backoff up to max_attempts times"; with 10 s, 300 s and 3
+doublings: 10, 20, 40, 80, 160, 240, 300, 300 s). The defaults (10 s, 300 s, 4 doublings, 10
+attempts) wait 10, 20, 40, 80, 160, 300, 300, 300, 300 s: 25 minutes before the last attempt. A
+``Retry-After`` on the response (429/503 from a busy stage) lengthens the wait, never shortens it.
 
 Any 2xx finishes the task; every other status, a timeout and a connection error are failures.
 The delivery's HTTP timeout is the stage's dispatch deadline (Cloud Tasks' dispatchDeadline).
@@ -38,9 +38,15 @@ USER_AGENT = "Google-Cloud-Tasks"  # what Cloud Tasks sends; stage functions may
 def backoff_seconds(
     attempts: int, *, min_backoff: float, max_backoff: float, max_doublings: int
 ) -> float:
-    """The wait after the ``attempts``-th failed dispatch (1 for the first failure)."""
-    doublings = min(max(attempts - 1, 0), max_doublings)
-    return float(min(max_backoff, min_backoff * (2**doublings)))
+    """The wait after the ``attempts``-th failed dispatch (1 for the first failure): doubling
+    ``max_doublings`` times, then growing by ``min_backoff * 2 ** max_doublings`` per attempt."""
+    retries = max(attempts - 1, 0)
+    if retries <= max_doublings:
+        wait = min_backoff * 2**retries
+    else:
+        step = min_backoff * 2**max_doublings
+        wait = step + (retries - max_doublings) * step
+    return float(min(max_backoff, wait))
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

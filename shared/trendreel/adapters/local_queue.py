@@ -14,17 +14,20 @@ States::
       └──fail, backoff───┘ └──fail, last attempt──▶ exhausted
 
 A claim is a single conditional UPDATE (``state='queued' AND next_at<=now``), so two dispatchers
-on one file never send the same attempt twice; it also takes a lease (the stage's dispatch
-deadline plus a margin). A process that dies mid-delivery leaves the task ``dispatching``; once
-the lease has passed any queue on the file puts it back to ``queued`` (the lost attempt counts).
-Recording an outcome is fenced by the attempt number, so a delivery whose task was meanwhile
-reclaimed cannot overwrite the newer attempt's state.
+on one file never send the same attempt twice; it also takes a short lease (``DISPATCH_LEASE``)
+that the dispatching process renews while the request is in flight, however long the stage's
+dispatch deadline. A process that dies mid-delivery (``trendreel serve`` killed: the functions
+die with it, as the connection would break on Cloud Tasks) leaves the task ``dispatching``;
+within one lease any queue on the file puts it back to ``queued`` (the lost attempt counts, as a
+failed dispatch does on Cloud Tasks). Recording an outcome is fenced by the attempt number, so a
+delivery whose task was meanwhile reclaimed cannot overwrite the newer attempt's state.
 
 Task names are reserved like in Cloud Tasks: enqueueing a name that is still pending, or that was
 created less than ``queue_dedupe_seconds`` ago, is a no-op that reports success; finished names
 older than that may be used again, and their rows are pruned.
 
-Times are stored as UTC epoch seconds (REAL). The auth token is sent, never logged or shown.
+Times are stored as UTC epoch seconds (REAL). The auth token is sent, never logged or shown. The
+file is readable by its owner only.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from trendreel.adapters.local_dispatch import (
     deliver,
     parse_retry_after,
 )
+from trendreel.adapters.private_files import private_sqlite_file
 from trendreel.models import Stage, TaskPayload
 from trendreel.settings import Settings
 
@@ -61,9 +65,10 @@ log = logging.getLogger(__name__)
 QUEUED, DISPATCHING, DONE, EXHAUSTED = "queued", "dispatching", "done", "exhausted"
 PENDING_STATES = (QUEUED, DISPATCHING)
 POLL_SECONDS = 0.2  # how often the background dispatcher looks for due tasks
-# A claim outlives the HTTP deadline by this much: the request has already timed out by then,
-# so the margin only covers recording the outcome.
-LEASE_MARGIN_SECONDS = 5.0
+# A delivery's claim on its task: renewed every third of it while the request is in flight, so a
+# dispatcher that died is noticed within one lease, whatever the stage's dispatch deadline.
+DISPATCH_LEASE_SECONDS = 30.0
+RENEW_EVERY_SECONDS = DISPATCH_LEASE_SECONDS / 3
 MAINTENANCE_EVERY_SECONDS = 5.0  # lease recovery + pruning in the background loop (wall time)
 PRUNE_EVERY_SECONDS = 300.0  # pruning of old finished rows (queue clock)
 BUSY_TIMEOUT_SECONDS = 10.0
@@ -187,10 +192,12 @@ class LocalTaskQueue:
         self._pool: ThreadPoolExecutor | None = None
         self._client: httpx.Client | None = None
         self._inflight: set[Future[None]] = set()
+        self._leased: dict[str, int] = {}  # task name -> attempt number, while in flight
+        self._last_renewal = time.monotonic()
         self._last_prune = float("-inf")
         self._closed = False
 
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite_file(path)
         self._conn = sqlite3.connect(
             path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
         )
@@ -360,7 +367,7 @@ class LocalTaskQueue:
             claimed = conn.execute(
                 "UPDATE tasks SET state = 'dispatching', attempts = attempts + 1, "
                 "lease_until = ? WHERE name = ? AND state = 'queued' AND next_at <= ?",
-                (now + deadline + LEASE_MARGIN_SECONDS, task_name, now),
+                (now + DISPATCH_LEASE_SECONDS, task_name, now),
             ).rowcount
             if claimed != 1:
                 return None
@@ -368,6 +375,8 @@ class LocalTaskQueue:
                 "SELECT payload, stage, attempts, responses, next_at FROM tasks WHERE name = ?",
                 (task_name,),
             ).fetchone()
+        with self._state_lock:
+            self._leased[task_name] = task["attempts"]
         attempt = Attempt(
             name=task_name,
             body=task["payload"].encode(),
@@ -430,6 +439,31 @@ class LocalTaskQueue:
             self._record(attempt, stage, result)
         except Exception:  # the lease will expire and recover() retries the task
             log.exception("task %s: could not record the outcome of a delivery", attempt.name)
+        finally:
+            with self._state_lock:
+                self._leased.pop(attempt.name, None)
+
+    def renew_leases(self) -> int:
+        """Extend the claims of this queue's deliveries in flight; returns how many."""
+        with self._state_lock:
+            leased = list(self._leased.items())
+        self._last_renewal = time.monotonic()
+        if not leased:
+            return 0
+        until = self._now() + DISPATCH_LEASE_SECONDS
+        renewed = 0
+        with self._db() as conn:
+            for name, number in leased:
+                renewed += conn.execute(
+                    "UPDATE tasks SET lease_until = ? "
+                    "WHERE name = ? AND state = 'dispatching' AND attempts = ?",
+                    (until, name, number),
+                ).rowcount
+        return renewed
+
+    def _renew_if_due(self) -> None:
+        if time.monotonic() - self._last_renewal >= RENEW_EVERY_SECONDS:
+            self.renew_leases()
 
     def _record(self, attempt: Attempt, stage: str, result: Result) -> None:
         now = self._now()
@@ -499,7 +533,10 @@ class LocalTaskQueue:
         again only after its backoff, so one call delivers each task at most once."""
         self._maintain()
         futures = [f for name in self._due(BATCH) if (f := self._start_one(name, block=True))]
-        wait_futures(futures)
+        pending = set(futures)
+        while pending:
+            _, pending = wait_futures(pending, timeout=RENEW_EVERY_SECONDS)
+            self._renew_if_due()
         return len(futures)
 
     def drain(self, timeout: float) -> bool:
@@ -535,6 +572,7 @@ class LocalTaskQueue:
         while not self._stopping.is_set():
             self._wake.clear()
             try:
+                self._renew_if_due()
                 if time.monotonic() - last_maintenance >= MAINTENANCE_EVERY_SECONDS:
                     last_maintenance = time.monotonic()
                     self._maintain()

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from trendreel.adapters.job_queries import check_cursor, check_limit
+from trendreel.adapters.private_files import private_sqlite_file
 from trendreel.errors import JobNotFoundError, TrendreelError
 from trendreel.models import Job, JobStatus
 from trendreel.ports import Mutation
@@ -141,7 +142,7 @@ class SqliteJobStore:
     def _connection(self) -> Iterator[sqlite3.Connection]:
         try:
             if not self._ready:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                private_sqlite_file(self.path)
             conn = self._open()
         except (sqlite3.Error, OSError) as exc:
             raise self._unavailable(exc) from exc
@@ -175,8 +176,9 @@ class SqliteJobStore:
             raise self._unavailable(exc) from exc
 
     def _unavailable(self, exc: Exception) -> JobStoreUnavailableError:
+        # The file's name only: this message can reach an api client, its folder must not.
         return JobStoreUnavailableError(
-            f"job store {self.path} is unusable: {type(exc).__name__}: {exc}"
+            f"job store {self.path.name} is unusable: {type(exc).__name__}: {exc}"
         )
 
     # -- JobStore ------------------------------------------------------------------------------

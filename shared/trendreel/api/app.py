@@ -1,8 +1,9 @@
-"""``handle_request``: route, authenticate, run the handler, translate errors to JSON.
+"""``api_handler``: route, authenticate, run the handler, translate errors to JSON.
 
 404 no such route            405 route exists, other method (Allow lists the methods)
 401 no/wrong credential      403 a media URL whose signature is wrong or expired
 400 bad input, wrong state   413 body over settings.max_body_bytes
+422 an Idempotency-Key reused for a different request
 503 backends unreachable     500 a bug (logged with its traceback; the client gets no detail)
 """
 
@@ -14,10 +15,10 @@ import flask
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
-from trendreel import http
+from trendreel import http, logs
 from trendreel.api import inputs, signing
-from trendreel.api.auth import Authenticator, authenticator_for
-from trendreel.api.errors import ApiError, bad_request, not_found
+from trendreel.api.auth import Authenticator, authenticator_for, configuration_warnings
+from trendreel.api.errors import ApiError, not_found
 from trendreel.api.routes import ALL_ROUTES
 from trendreel.api.routing import Call, Route
 from trendreel.api.schemas import MediaQuery
@@ -25,8 +26,10 @@ from trendreel.bootstrap import Runtime
 from trendreel.errors import (
     BlobNotFoundError,
     ConfigError,
+    IdempotencyConflictError,
     InvalidStateError,
     JobNotFoundError,
+    TaskNotQueuedError,
     TrendreelError,
 )
 
@@ -67,9 +70,17 @@ def _match(request: flask.Request) -> tuple[Route, dict[str, str]]:
     return _BY_NAME[str(endpoint)], {k: str(v) for k, v in params.items()}
 
 
-def _runtime() -> Runtime:
+def api_runtime() -> Runtime:
+    """The api's runtime from its environment; what would lock callers out is said at start."""
+    rt = http.runtime_from_environment()
+    for warning in configuration_warnings(rt.settings):
+        log.warning(warning)
+    return rt
+
+
+def _runtime(own: http.FunctionRuntime, request: flask.Request) -> Runtime:
     try:
-        return http.runtime()
+        return own.for_request(request)
     except Exception as exc:
         log.exception("cannot build the runtime")
         raise ApiError(
@@ -77,9 +88,15 @@ def _runtime() -> Runtime:
         ) from exc
 
 
-def _authorise(request: flask.Request, route: Route, auth: Authenticator, rt: Runtime) -> None:
-    if route.access == "public" or auth.authenticate(request):
-        return
+def _authorise(
+    request: flask.Request, route: Route, auth: Authenticator, rt: Runtime
+) -> str | None:
+    """The caller (None for a public route, or a media URL with a valid signature)."""
+    if route.access == "public":
+        return None
+    caller = auth.authenticate(request)
+    if caller is not None:
+        return caller
     if route.access != "media":
         raise _unauthorized()
     query = inputs.parse_query(request, MediaQuery)
@@ -92,46 +109,49 @@ def _authorise(request: flask.Request, route: Route, auth: Authenticator, rt: Ru
         raise ApiError(403, "signature_expired", "this media URL expired; GET the video again")
     if result == signing.Signature.INVALID:
         raise ApiError(403, "invalid_signature", "this media URL's signature is not valid")
+    return None
+
+
+#: Domain errors a client caused or can act on: (type, status, the attribute put in details).
+_CLIENT_ERRORS: tuple[tuple[type[TrendreelError], int, str | None], ...] = (
+    (IdempotencyConflictError, 422, "job_id"),
+    (TaskNotQueuedError, 503, "job_id"),
+    (JobNotFoundError, 404, None),
+    (InvalidStateError, 400, None),
+    (ConfigError, 400, "field"),
+    (BlobNotFoundError, 404, None),
+)
 
 
 def _translate(exc: TrendreelError) -> ApiError:
-    if isinstance(exc, JobNotFoundError):
-        return not_found(exc.code, exc.message)
-    if isinstance(exc, InvalidStateError):
-        return bad_request(exc.code, exc.message)
-    if isinstance(exc, ConfigError):
-        return bad_request(exc.code, exc.message, details={"field": exc.field})
-    if isinstance(exc, BlobNotFoundError):
-        return not_found(exc.code, exc.message)
+    for kind, status, detail in _CLIENT_ERRORS:
+        if isinstance(exc, kind):
+            details = {detail: getattr(exc, detail)} if detail else None
+            return ApiError(status, exc.code, exc.message, details=details)
     log.error("%s: %s", type(exc).__name__, exc.message)
     return ApiError(503 if exc.retryable else 500, exc.code, exc.message)
 
 
-def _dispatch(request: flask.Request) -> flask.Response:
+def _dispatch(request: flask.Request, rt: Runtime) -> flask.Response:
     route, params = _match(request)
-    rt = _runtime()
-    auth = authenticator_for(rt.settings)
-    _authorise(request, route, auth, rt)
+    auth = authenticator_for(rt.settings, rt.google_certs())
+    caller = _authorise(request, route, auth, rt)
+    call = Call(request=request, rt=rt, params=params, auth=auth, caller=caller)
     try:
-        return route.handler(Call(request=request, rt=rt, params=params, auth=auth))
+        return route.handler(call)
     except TrendreelError as exc:
         raise _translate(exc) from exc
 
 
-def _body_limit() -> int:
-    try:
-        return http.runtime().settings.max_body_bytes
-    except Exception:
-        return DEFAULT_MAX_BODY_BYTES
-
-
-def _unread_upload_guard(request: flask.Request, response: flask.Response) -> flask.Response:
+def _unread_upload_guard(
+    request: flask.Request, response: flask.Response, limit: int
+) -> flask.Response:
     """functions-framework reads whatever request body is left once the response is made (its
     ``read_request`` hook), unless the response is streamed. A small body may be buffered; an
     oversized or unbounded (chunked) one, e.g. sent with a bad token, must not be: answer with
     a streamed body and close the connection instead."""
     declared = request.content_length
-    if declared is not None and declared <= _body_limit():
+    if declared is not None and declared <= limit:
         return response
     if declared is None and not request.environ.get("wsgi.input_terminated"):
         return response  # no body at all
@@ -141,9 +161,13 @@ def _unread_upload_guard(request: flask.Request, response: flask.Response) -> fl
     return response
 
 
-def handle_request(request: flask.Request) -> flask.Response:
+def _respond(request: flask.Request, own: http.FunctionRuntime) -> flask.Response:
+    limit = DEFAULT_MAX_BODY_BYTES
     try:
-        response = _dispatch(request)
+        rt = _runtime(own, request)
+        limit = rt.settings.max_body_bytes
+        with logs.request_context(request, rt.settings, function="api"):
+            response = _dispatch(request, rt)
     except ApiError as exc:
         response = exc.response()
     except Exception:
@@ -154,4 +178,14 @@ def handle_request(request: flask.Request) -> flask.Response:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     if response.mimetype == "application/json":
         response.headers.setdefault("Cache-Control", "no-store")
-    return _unread_upload_guard(request, response)
+    return _unread_upload_guard(request, response, limit)
+
+
+def api_handler(runtime: http.FunctionRuntime | None = None) -> http.Handler:
+    """The api function's entry point, with its own runtime (built from its environment)."""
+    own = runtime or http.FunctionRuntime(build=api_runtime)
+
+    def handle_request(request: flask.Request) -> flask.Response:
+        return _respond(request, own)
+
+    return handle_request

@@ -11,9 +11,16 @@
   (``trendreel.google_auth``). No plaintext token is accepted: keys are stored hashed. Media
   links are the bucket's own signed URLs, so there is no signing secret.
 
-``authenticate`` answers False for a missing, malformed or unauthentic credential (the app
-answers 401) and raises a 403 ``ApiError`` for an authentic Google identity that is not allowed
-here. Both bodies are fixed: the reason goes to the log at info level, never the credential.
+With Cloud Run's invoker check on for the api (``invoker_iam_check``: infra/'s
+``api_app_auth_only = false``), Cloud Run has verified the ID token and forwards it with the
+signature removed; the api reads the caller from it (audience and allow-list still checked). The
+token is the one in ``X-Serverless-Authorization`` when that header is present, and then
+``Authorization`` arrives untouched and may carry an API key.
+
+``authenticate`` answers the caller, or None for a missing, malformed or unauthentic credential
+(the app answers 401), and raises a 403 ``ApiError`` for an authentic Google identity that is not
+allowed here. Both bodies are fixed: the reason goes to the log at info level, never the
+credential.
 """
 
 from __future__ import annotations
@@ -22,7 +29,6 @@ import hashlib
 import hmac
 import logging
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -35,11 +41,14 @@ from trendreel.settings import Settings
 
 log = logging.getLogger(__name__)
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+API_KEY_CALLER = "api-key"
+LOCAL_CALLER = "local-token"
 
 
 class Authenticator(Protocol):
-    def authenticate(self, request: flask.Request) -> bool:
-        """Whether the request carries a valid credential (403 ApiError: valid, not allowed)."""
+    def authenticate(self, request: flask.Request) -> str | None:
+        """Who is calling (an email, ``api-key`` or ``local-token``), or None when the request
+        carries no valid credential (403 ApiError: valid, not allowed)."""
         ...
 
     def signing_secret(self) -> str | None:
@@ -48,9 +57,7 @@ class Authenticator(Protocol):
 
 
 def bearer_token(request: flask.Request) -> str | None:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
+    return google_auth.bearer(request.headers.get("Authorization", ""))
 
 
 def forbidden() -> ApiError:
@@ -61,9 +68,10 @@ def forbidden() -> ApiError:
 class StaticTokenAuthenticator:
     token: str = field(repr=False)
 
-    def authenticate(self, request: flask.Request) -> bool:
+    def authenticate(self, request: flask.Request) -> str | None:
         presented = bearer_token(request)
-        return presented is not None and token_matches(presented, self.token)
+        ok = presented is not None and token_matches(presented, self.token)
+        return LOCAL_CALLER if ok else None
 
     def signing_secret(self) -> str | None:
         return self.token
@@ -79,30 +87,42 @@ class GoogleAuthenticator:
     audience: str | None
     principals: frozenset[str]
     key_hashes: tuple[str, ...] = field(repr=False)
-    certs_url: str
+    certs: google_auth.GoogleCerts
+    invoker_iam_check: bool = False
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> GoogleAuthenticator:
+    def from_settings(
+        cls, settings: Settings, certs: google_auth.GoogleCerts
+    ) -> GoogleAuthenticator:
         hashes = tuple(h.strip().lower() for h in settings.api_key_hashes)
-        if any(not _SHA256_HEX.fullmatch(h) for h in hashes):
-            _warn_once("TRENDREEL_API_KEY_HASHES has entries that are not SHA-256 hex; ignored")
         return cls(
             audience=settings.api_audience or None,
             principals=frozenset(p.strip().lower() for p in settings.api_allowed_principals),
             key_hashes=tuple(h for h in hashes if _SHA256_HEX.fullmatch(h)),
-            certs_url=settings.google_certs_url,
+            certs=certs,
+            invoker_iam_check=settings.invoker_iam_check,
         )
 
-    def authenticate(self, request: flask.Request) -> bool:
+    def authenticate(self, request: flask.Request) -> str | None:
         api_key = request.headers.get("X-API-Key", "").strip()
         bearer = bearer_token(request)
         if any(self._is_listed_key(c) for c in (api_key, bearer) if c):
-            return True
-        if bearer is None or not google_auth.looks_like_jwt(bearer):
+            return API_KEY_CALLER
+        token, trusted = self._id_token(request)
+        if token is None or not google_auth.looks_like_jwt(token):
             if api_key or bearer:
                 log.info("api: credential rejected (not a listed API key)")
-            return False
-        return self._verify(bearer)
+            return None
+        return self._verify(token, trusted)
+
+    def _id_token(self, request: flask.Request) -> tuple[str | None, bool]:
+        """The ID token to read, and whether Cloud Run verified it (signature removed)."""
+        if self.invoker_iam_check:
+            return google_auth.checked_by_cloud_run(
+                request.headers.get("Authorization"),
+                request.headers.get(google_auth.SERVERLESS_AUTHORIZATION),
+            ), True
+        return bearer_token(request), False
 
     def signing_secret(self) -> str | None:
         return None
@@ -114,20 +134,21 @@ class GoogleAuthenticator:
             found |= hmac.compare_digest(digest, listed)
         return found
 
-    def _verify(self, token: str) -> bool:
+    def _verify(self, token: str, trusted: bool) -> str | None:
         if self.audience is None:
             log.info("api: ID token rejected (TRENDREEL_API_AUDIENCE is not set)")
-            return False
+            return None
         try:
             caller = google_auth.verify_id_token(
                 token,
                 audiences=[self.audience],
                 principals=self.principals,
-                certs=google_auth.certs_for(self.certs_url),
+                certs=self.certs,
+                verified_by_cloud_run=trusted,
             )
         except google_auth.InvalidTokenError as exc:
             log.info("api: credential rejected (%s)", google_auth.describe(exc))
-            return False
+            return None
         except google_auth.ForbiddenCallerError as exc:
             log.info("api: caller refused (%s)", google_auth.describe(exc))
             raise forbidden() from None
@@ -137,33 +158,31 @@ class GoogleAuthenticator:
                 503, "auth_unavailable", "credentials cannot be checked right now; try again"
             ) from None
         log.debug("api: caller %s", caller.email)
-        return True
+        return caller.email.lower()
 
 
-_warned: set[str] = set()
-_warned_lock = threading.Lock()
-
-
-def _warn_once(message: str) -> None:
-    with _warned_lock:
-        if message in _warned:
-            return
-        _warned.add(message)
-    log.warning(message)
-
-
-def authenticator_for(settings: Settings) -> Authenticator:
+def authenticator_for(settings: Settings, certs: google_auth.GoogleCerts) -> Authenticator:
     if settings.backend == "local":
         return StaticTokenAuthenticator(local_token(settings))
+    return GoogleAuthenticator.from_settings(settings, certs)
+
+
+def configuration_warnings(settings: Settings) -> list[str]:
+    """Settings with which the api would refuse everybody, or ignore something: said at start."""
+    if settings.backend == "local":
+        return []
+    warnings = []
     if settings.api_token is not None:
-        _warn_once(
+        warnings.append(
             "TRENDREEL_API_TOKEN is ignored on backend gcp: list the SHA-256 of an API key in "
             "TRENDREEL_API_KEY_HASHES instead"
         )
-    auth = GoogleAuthenticator.from_settings(settings)
-    if not auth.key_hashes and not (auth.audience and auth.principals):
-        _warn_once(
+    hashes = [h.strip().lower() for h in settings.api_key_hashes]
+    if any(not _SHA256_HEX.fullmatch(h) for h in hashes):
+        warnings.append("TRENDREEL_API_KEY_HASHES has entries that are not SHA-256 hex; ignored")
+    if not hashes and not (settings.api_audience and settings.api_allowed_principals):
+        warnings.append(
             "backend gcp with no TRENDREEL_API_KEY_HASHES and no TRENDREEL_API_AUDIENCE + "
             "TRENDREEL_API_ALLOWED_PRINCIPALS: every authenticated route answers 401"
         )
-    return auth
+    return warnings

@@ -1,23 +1,32 @@
-"""POST /generate, GET /jobs, GET /jobs/{id}, POST /jobs/{id}/retry.
+"""POST /generate, GET /jobs, GET /jobs/{id}, POST /jobs/{id}/retry: parse, call the service
+layer (``trendreel.services``), answer.
 
 Cloud Scheduler may deliver one scheduled run twice. Its calls carry ``X-CloudScheduler-JobName``
 and ``X-CloudScheduler-ScheduleTime`` (the run's planned time, the same on every delivery), so
 without an explicit Idempotency-Key the key is ``scheduler:{job_name}:{schedule_time}`` and a
-repeat finds the job the first delivery created. Its body is read as JSON whatever Content-Type
-it arrives with (the default for a scheduler job body is application/octet-stream).
+repeat finds the job the first delivery created. Only Cloud Scheduler's own identity
+(``scheduler_service_account``) may name a scheduled run, and the ``scheduler:`` key namespace is
+reserved for it, so no client can take a scheduled run over. Its body is read as JSON whatever
+Content-Type it arrives with (the default for a scheduler job body is application/octet-stream).
+
+An Idempotency-Key replayed with a different request is answered 422, as Stripe does, instead of
+silently returning the first job: the request's fingerprint (its parsed body) is kept with the
+job and compared.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 from datetime import UTC, datetime
 
 import flask
 
-from trendreel import lifecycle
+from trendreel import services
 from trendreel.api import config_source, inputs
-from trendreel.api.errors import ApiError, bad_request
+from trendreel.api.errors import bad_request
 from trendreel.api.routing import Call, respond
 from trendreel.api.schemas import (
     GenerateAccepted,
@@ -28,13 +37,9 @@ from trendreel.api.schemas import (
     RetryRequest,
 )
 from trendreel.api.views import job_detail, job_status
-from trendreel.bootstrap import Runtime
 from trendreel.config import apply_overrides, load_default_config, validate_config
-from trendreel.errors import InvalidStateError
-from trendreel.lifecycle import new_job_id
-from trendreel.models import Job, JobStatus, Stage, TaskPayload, ThemeConfig, Trigger
+from trendreel.models import ThemeConfig, Trigger
 from trendreel.settings import Settings
-from trendreel.tasks import enqueue, task_name
 
 log = logging.getLogger(__name__)
 
@@ -55,25 +60,6 @@ def resolve_config(settings: Settings, body: GenerateRequest) -> ThemeConfig:
         else load_default_config()
     )
     return apply_overrides(base, theme=body.theme)
-
-
-def _enqueue(rt: Runtime, payload: TaskPayload, recovery: str) -> str:
-    try:
-        return enqueue(rt.queue, payload)
-    except Exception as exc:
-        # The job is saved; the sweeper re-enqueues a pending job that has no task.
-        log.exception("enqueue of %s for job %s failed", payload.stage, payload.job_id)
-        raise ApiError(
-            503,
-            "queue_unavailable",
-            f"job {payload.job_id} is saved but its {payload.stage.value} task could not be "
-            f"queued; {recovery}",
-            details={"job_id": payload.job_id},
-        ) from exc
-
-
-def _unstarted(job: Job) -> bool:
-    return job.status == JobStatus.PENDING and job.generation == 1 and not job.completed_stages
 
 
 SCHEDULER_JOB = "X-CloudScheduler-JobName"
@@ -98,7 +84,7 @@ def scheduler_key(request: flask.Request) -> str | None:
     when = request.headers.get(SCHEDULE_TIME, "").strip()
     if not job_name or not when:
         return None
-    key = f"scheduler:{job_name}:{_schedule_time(when)}"
+    key = f"{RESERVED_PREFIX}{job_name}:{_schedule_time(when)}"
     if not _KEY.fullmatch(key):
         raise bad_request(
             "invalid_scheduler_headers",
@@ -108,47 +94,66 @@ def scheduler_key(request: flask.Request) -> str | None:
     return key
 
 
-def _create(call: Call, body: GenerateRequest) -> tuple[Job, bool]:
-    request = call.request
-    scheduled = scheduler_key(request)
-    key = inputs.idempotency_key(request) or scheduled
-    config = resolve_config(call.rt.settings, body)
-    now = call.rt.clock()
-    from_scheduler = scheduled is not None or "X-CloudScheduler" in request.headers
-    trigger = Trigger.SCHEDULER if from_scheduler else Trigger.CLIENT
-    candidate = lifecycle.new_job(
-        new_job_id(now),
-        config,
-        now=now,
-        trigger=trigger,
-        config_path=body.config_path,
-        idempotency_key=key,
-    )
-    return call.rt.store.create(candidate)
+RESERVED_PREFIX = "scheduler:"
+
+
+def _from_scheduler(call: Call) -> bool:
+    """Whether the caller is Cloud Scheduler (on gcp, its service account; locally, the token
+    holder, who owns the whole machine anyway)."""
+    settings = call.rt.settings
+    if settings.backend != "gcp":
+        return True
+    expected = (settings.scheduler_service_account or "").lower()
+    return bool(expected) and call.caller == expected
+
+
+def _idempotency_key(call: Call) -> tuple[str | None, bool]:
+    """The request's idempotency key, and whether it is a scheduled run."""
+    key = inputs.idempotency_key(call.request)
+    if key is not None and key.lower().startswith(RESERVED_PREFIX):
+        raise bad_request(
+            "reserved_idempotency_key",
+            f"Idempotency-Key values starting with {RESERVED_PREFIX!r} are reserved for "
+            "Cloud Scheduler's runs",
+        )
+    scheduled = scheduler_key(call.request) if _from_scheduler(call) else None
+    return key or scheduled, scheduled is not None
+
+
+def fingerprint(body: GenerateRequest) -> str:
+    """What a request asks for, independent of key order and whitespace."""
+    canonical = json.dumps(body.model_dump(mode="json", exclude_none=True), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def generate(call: Call) -> flask.Response:
     body = inputs.parse_body(call.request, GenerateRequest, call.rt.settings.max_body_bytes)
-    job, created = _create(call, body)
-    payload = TaskPayload(job_id=job.id, stage=Stage.TREND_COLLECTION, generation=1)
-    # A replay re-enqueues only a job that never started (it repairs a crash between create and
-    # enqueue); the deterministic task name makes that a no-op when the task already exists.
-    recovery = "repeat the request with the same Idempotency-Key, or wait for the sweeper"
-    needs_task = created or _unstarted(job)
-    task_id = _enqueue(call.rt, payload, recovery) if needs_task else task_name(payload)
-    message = "job accepted" if created else "job already accepted for this Idempotency-Key"
-    if not created and job.idempotency_key and job.idempotency_key.startswith("scheduler:"):
+    key, scheduled = _idempotency_key(call)
+    marked = "X-CloudScheduler" in call.request.headers and _from_scheduler(call)
+    new = services.NewJob(
+        config=resolve_config(call.rt.settings, body),
+        trigger=Trigger.SCHEDULER if scheduled or marked else Trigger.CLIENT,
+        config_path=body.config_path,
+        idempotency_key=key,
+        fingerprint=fingerprint(body),
+    )
+    accepted = services.create_job(call.rt, new)
+    job = accepted.job
+    message = (
+        "job accepted" if accepted.created else "job already accepted for this Idempotency-Key"
+    )
+    if not accepted.created and scheduled:
         message = "job already accepted for this scheduled run"
-    accepted = GenerateAccepted(
+    answer = GenerateAccepted(
         job_id=job.id,
-        task_id=task_id,
+        task_id=accepted.task_id,
         poll_url=f"/jobs/{job.id}",
         message=f"{message}; poll GET /jobs/{job.id} for progress",
     )
     headers = {"Location": call.url(f"/jobs/{job.id}")}
-    if not created:
+    if not accepted.created:
         headers["Idempotent-Replayed"] = "true"
-    return respond(202, accepted, headers)
+    return respond(202, answer, headers)
 
 
 def list_jobs(call: Call) -> flask.Response:
@@ -170,28 +175,15 @@ def get_job(call: Call) -> flask.Response:
 
 def retry_job(call: Call) -> flask.Response:
     inputs.parse_body(call.request, RetryRequest, call.rt.settings.max_body_bytes)
-    job_id = call.job().id
-    now = call.rt.clock()
-
-    def resume(job: Job) -> Job:
-        resumed = lifecycle.retry(job, now)
-        if resumed.next_stage() is None:
-            raise InvalidStateError(
-                f"job {job.id} has no stage left to run", code="nothing_to_retry"
-            )
-        return resumed
-
-    job = call.rt.store.update(job_id, resume)  # atomic: of two concurrent retries, one wins
-    stage = job.next_stage() or Stage.TREND_COLLECTION  # never None: checked in the transaction
-    payload = TaskPayload(job_id=job.id, stage=stage, generation=job.generation)
-    task_id = _enqueue(call.rt, payload, "the sweeper will queue it shortly")
+    resumed = services.retry_job(call.rt, call.job().id)
+    job = resumed.job
     skipped = list(job.completed_stages)
     accepted = RetryAccepted(
         job_id=job.id,
-        task_id=task_id,
-        resume_from=stage,
+        task_id=resumed.task_id,
+        resume_from=resumed.stage,
         skipping_stages=skipped,
-        message=f"resuming at {stage.value} (run {job.generation}); "
+        message=f"resuming at {resumed.stage.value} (run {job.generation}); "
         f"{len(skipped)} completed stage(s) are reused",
     )
     return respond(202, accepted, {"Location": call.url(f"/jobs/{job.id}")})

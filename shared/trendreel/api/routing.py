@@ -26,6 +26,7 @@ class Call:
     rt: Runtime
     params: dict[str, str]
     auth: Authenticator
+    caller: str | None = None  # who authenticated: an email, api-key or local-token
 
     def job(self, param: str = "job_id") -> Job:
         """The job named by a path parameter, or 404."""

@@ -39,7 +39,11 @@ class ReviewStatus(StrEnum):
 
 
 class StageRun(BaseModel):
-    attempts: int = 0
+    attempts: int = 0  # every claim of the stage, in every run generation
+    # Claims in run ``generation`` alone: the budget a stage whose function keeps dying (killed,
+    # out of memory) spends before the job is failed instead of started yet again.
+    generation: int = Field(default=0, ge=0)
+    tries: int = Field(default=0, ge=0)
     started_at: AwareDatetime | None = None
     finished_at: AwareDatetime | None = None
     progress: float = Field(default=0.0, ge=0.0, le=1.0)
@@ -57,7 +61,9 @@ class JobError(BaseModel):
 
 
 class Lease(BaseModel):
-    """A claim on one stage by one delivery, valid until ``expires_at`` (the stage's timeout)."""
+    """A claim on one stage by one delivery, valid until ``expires_at``. It is short (tens of
+    seconds) and renewed by the holder's heartbeat while the stage runs, so a holder that died is
+    noticed within about one lease."""
 
     holder: str
     stage: Stage
@@ -82,9 +88,13 @@ class Job(BaseModel):
     config: ThemeConfig
     config_path: str | None = None
     idempotency_key: str | None = None
+    # What the request that used idempotency_key asked for: a replay must ask for the same.
+    idempotency_fingerprint: str | None = None
     trigger: Trigger = Trigger.CLIENT
     generation: int = Field(default=1, ge=1, description="run generation; bumped by retry")
-    sweeps: int = Field(default=0, ge=0, description="re-enqueues by the sweeper")
+    sweeps: int = Field(
+        default=0, ge=0, description="re-enqueues of the current stage by the sweeper"
+    )
     stages: dict[Stage, StageRun] = Field(default_factory=dict)
     artifacts: dict[Stage, dict[str, str]] = Field(default_factory=dict)
     error: JobError | None = None
@@ -114,11 +124,14 @@ class Job(BaseModel):
 
 
 class TaskPayload(BaseModel):
-    """What a stage task carries: which job, which stage, which run generation."""
+    """What a stage task carries: which job, which stage, which run generation, and which of the
+    stage's tasks it is (``sweep``: re-enqueued by the sweeper; ``defer``: a follow-up made when
+    a delivery met another delivery's live lease)."""
 
     model_config = ConfigDict(extra="forbid")
 
     job_id: str = Field(pattern=r"^[A-Za-z0-9_-]{6,64}$")
     stage: Stage
     generation: int = Field(ge=1)
-    sweep: int = Field(default=0, ge=0)
+    sweep: int = Field(default=0, ge=0, le=1000)
+    defer: int = Field(default=0, ge=0, le=100_000)

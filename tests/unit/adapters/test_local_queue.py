@@ -20,7 +20,7 @@ import pytest
 from tests.support.http_fixture import FixtureServer, Scripted
 from trendreel import lifecycle
 from trendreel.adapters.local_dispatch import backoff_seconds, parse_retry_after
-from trendreel.adapters.local_queue import LEASE_MARGIN_SECONDS, LocalTaskQueue
+from trendreel.adapters.local_queue import DISPATCH_LEASE_SECONDS, LocalTaskQueue
 from trendreel.models import Stage, TaskPayload
 from trendreel.settings import Settings
 from trendreel.tasks import task_name
@@ -176,9 +176,13 @@ def _closed_port() -> int:
 @pytest.mark.parametrize(
     ("min_backoff", "max_backoff", "doublings", "expected"),
     [
-        (1.0, 100.0, 2, [1, 2, 4, 4, 4]),  # doubling stops after max_doublings
+        (1.0, 100.0, 2, [1, 2, 4, 8, 12]),  # after max_doublings, linear steps of 1 * 2**2
         (1.0, 3.0, 5, [1, 2, 3, 3, 3]),  # capped by max_backoff
         (0.5, 300.0, 5, [0.5, 1, 2, 4, 8]),
+        # The example in Cloud Tasks' RetryConfig reference (maxDoublings).
+        (10.0, 300.0, 3, [10, 20, 40, 80, 160, 240, 300, 300]),
+        # The defaults: 25 minutes of retries before the 10th and last attempt.
+        (10.0, 300.0, 4, [10, 20, 40, 80, 160, 300, 300, 300, 300]),
     ],
 )
 def test_retries_back_off_exponentially(
@@ -194,7 +198,7 @@ def test_retries_back_off_exponentially(
     queue = make_queue(
         http_fixture.url,
         clock=clock,
-        task_max_attempts=6,
+        task_max_attempts=len(expected) + 1,
         queue_min_backoff_seconds=min_backoff,
         queue_max_backoff_seconds=max_backoff,
         queue_max_doublings=doublings,
@@ -218,8 +222,22 @@ def test_retries_back_off_exponentially(
         backoff_seconds(
             n, min_backoff=min_backoff, max_backoff=max_backoff, max_doublings=doublings
         )
-        for n in range(1, 6)
+        for n in range(1, len(expected) + 1)
     ] == pytest.approx(expected)
+
+
+def test_the_default_retry_policy_rides_out_a_fifteen_minute_outage() -> None:
+    defaults = Settings()
+    waits = [
+        backoff_seconds(
+            n,
+            min_backoff=defaults.queue_min_backoff_seconds,
+            max_backoff=defaults.queue_max_backoff_seconds,
+            max_doublings=defaults.queue_max_doublings,
+        )
+        for n in range(1, defaults.task_max_attempts)
+    ]
+    assert sum(waits) >= 15 * 60  # before the last attempt, which records a failure
 
 
 def test_retry_after_lengthens_the_backoff_but_never_shortens_it(
@@ -386,8 +404,9 @@ def test_a_delivery_abandoned_by_a_dead_process_is_redelivered_after_its_lease(
     assert survivor.dispatch_once() == 0  # the lease is still live: it may yet be delivered
     assert survivor.pending(name)
 
-    lease = lifecycle.STAGE_TIMEOUT_SECONDS[Stage.COMPOSITION] + LEASE_MARGIN_SECONDS
-    clock.advance(lease + 1)
+    # Within one short dispatch lease, not the stage's 30-minute dispatch deadline.
+    assert lifecycle.STAGE_TIMEOUT_SECONDS[Stage.COMPOSITION] > 10 * DISPATCH_LEASE_SECONDS
+    clock.advance(DISPATCH_LEASE_SECONDS + 1)
     assert survivor.dispatch_once() == 1
 
     assert not survivor.pending(name)
@@ -403,7 +422,7 @@ def test_an_abandoned_last_attempt_exhausts_the_task(
     assert dead._claim(name) is not None
     dead.close()
 
-    clock.advance(lifecycle.STAGE_TIMEOUT_SECONDS[Stage.COMPOSITION] + LEASE_MARGIN_SECONDS + 1)
+    clock.advance(DISPATCH_LEASE_SECONDS + 1)
     survivor = make_queue(http_fixture.url, clock=clock, task_max_attempts=1)
 
     record = survivor.task(name)
@@ -411,6 +430,22 @@ def test_an_abandoned_last_attempt_exhausts_the_task(
     assert record.state == "exhausted"
     assert survivor.dispatch_once() == 0
     assert http_fixture.requests == []
+
+
+def test_a_delivery_in_flight_keeps_its_claim_past_one_lease(
+    make_queue: QueueFactory, http_fixture: FixtureServer, clock: FakeClock
+) -> None:
+    alive = make_queue(http_fixture.url, clock=clock)
+    name = _enqueue(alive)
+    assert alive._claim(name) is not None  # in flight: a long composition
+    survivor = make_queue(http_fixture.url, clock=clock)
+    for _ in range(6):  # three minutes, renewed as the dispatcher does
+        clock.advance(DISPATCH_LEASE_SECONDS / 3)
+        assert alive.renew_leases() == 1
+        survivor.recover()
+    record = survivor.task(name)
+    assert record is not None
+    assert (record.state, record.attempts) == ("dispatching", 1)
 
 
 def test_two_queues_on_one_file_never_claim_the_same_attempt(
@@ -565,3 +600,13 @@ def test_no_token_no_authorization_header(
 
     assert queue.dispatch_once() == 1
     assert "authorization" not in http_fixture.requests[0].headers
+
+
+def test_the_queue_file_is_readable_by_its_owner_only(
+    make_queue: QueueFactory, http_fixture: FixtureServer, tmp_path: Path
+) -> None:
+    queue = make_queue(http_fixture.url)
+    _enqueue(queue)
+    files = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.glob("queue.sqlite3*")}
+    assert "queue.sqlite3" in files
+    assert files == dict.fromkeys(files, 0o600)

@@ -72,7 +72,7 @@ def test_data_survives_reopen(tmp_path: Path) -> None:
     first = SqliteJobStore(path)
     job = make_job(key="k1")
     first.create(job)
-    first.update(job.id, lambda j: lifecycle.claim(j, Stage.TREND_COLLECTION, 1, "h", NOW, 60))
+    first.update(job.id, lambda j: lifecycle.claim(j, Stage.TREND_COLLECTION, 1, "h", NOW, 30, 10))
     del first
 
     second = SqliteJobStore(path)
@@ -81,6 +81,29 @@ def test_data_survives_reopen(tmp_path: Path) -> None:
     assert stored.status == JobStatus.RUNNING
     assert second.create(make_job("20240501T120005-aaaa0002", key="k1")) == (stored, False)
     assert second.list_jobs(status=JobStatus.RUNNING, limit=5, cursor=None) == ([stored], None)
+
+
+def test_the_files_are_readable_by_their_owner_only(tmp_path: Path) -> None:
+    path = tmp_path / "home" / "jobs.sqlite3"
+    store = SqliteJobStore(path)
+    store.ping()
+    reader = sqlite3.connect(path)  # while a connection is open the WAL files stay
+    try:
+        reader.execute("SELECT 1 FROM jobs").fetchall()
+        store.create(make_job())
+        modes = {p.name: p.stat().st_mode & 0o777 for p in path.parent.iterdir()}
+    finally:
+        reader.close()
+    assert "jobs.sqlite3-wal" in modes  # WAL mode: SQLite made its side files too
+    assert modes == dict.fromkeys(modes, 0o600)
+
+
+def test_an_older_world_readable_file_is_tightened(tmp_path: Path) -> None:
+    path = tmp_path / "jobs.sqlite3"
+    SqliteJobStore(path).ping()
+    path.chmod(0o644)
+    SqliteJobStore(path).ping()
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 def test_file_is_in_wal_mode_with_indexes(tmp_path: Path) -> None:

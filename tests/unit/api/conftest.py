@@ -1,10 +1,13 @@
 """The api under test: functions/api/main.py loaded by functions-framework, as deployed, with a
-Runtime of in-memory fakes (jobs, queue), a real local blob folder and a clock the test moves."""
+Runtime of in-memory fakes (jobs, queue), a real local blob folder and a clock the test moves.
+
+The runtime reaches the function the way ``trendreel serve`` hands its own to each request (the
+WSGI environ key ``trendreel.http.RUNTIME_KEY``); without it the function would build one from
+the environment, as on Cloud Run."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,10 +18,10 @@ from flask.testing import FlaskClient
 from functions_framework import create_app
 
 from tests.unit.api.fakes import NOW, FakeJobStore, FakeTaskQueue
-from trendreel import http
 from trendreel.adapters.local_blobs import LocalBlobStore
 from trendreel.bootstrap import Runtime
-from trendreel.settings import Settings, get_settings
+from trendreel.http import RUNTIME_KEY
+from trendreel.settings import Settings
 
 TOKEN = "tok-3c1e9a7f5b2d4e6a8c0b"  # distinctive, so a leak is easy to find
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -37,21 +40,17 @@ class Clock:
 
 
 @pytest.fixture(autouse=True)
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
         if name.startswith("TRENDREEL_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("TRENDREEL_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("TRENDREEL_API_TOKEN", TOKEN)
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
-    http.install_runtime(None)
 
 
 @pytest.fixture
 def settings() -> Settings:
-    return get_settings()
+    return Settings()
 
 
 @pytest.fixture
@@ -82,9 +81,7 @@ def rt(
     blobs: LocalBlobStore,
     clock: Clock,
 ) -> Runtime:
-    runtime = Runtime(settings=settings, store=store, queue=queue, blobs=blobs, clock=clock)
-    http.install_runtime(runtime)
-    return runtime
+    return Runtime(settings=settings, store=store, queue=queue, blobs=blobs, clock=clock)
 
 
 @pytest.fixture(scope="session")
@@ -93,9 +90,16 @@ def app() -> Flask:
     return flask_app
 
 
+def client_for(app: Flask, rt: Runtime) -> FlaskClient:
+    """A test client whose requests run on ``rt``."""
+    client = app.test_client()
+    client.environ_base[RUNTIME_KEY] = rt
+    return client
+
+
 @pytest.fixture
 def client(app: Flask, rt: Runtime) -> FlaskClient:
-    return app.test_client()
+    return client_for(app, rt)
 
 
 def error_code(response: Any) -> str:

@@ -100,12 +100,15 @@ class FakeTaskQueue:
 
     def __init__(self) -> None:
         self.tasks: dict[str, TaskPayload] = {}
+        self.delays: dict[str, float] = {}
         self.fail = False
 
     def enqueue(self, payload: TaskPayload, *, task_name: str, delay_seconds: float = 0) -> str:
         if self.fail:
             raise ConnectionError("queue down")
-        self.tasks.setdefault(task_name, payload)  # a used name is success, and a no-op
+        if task_name not in self.tasks:  # a used name is success, and a no-op
+            self.tasks[task_name] = payload
+            self.delays[task_name] = delay_seconds
         return f"tasks/{task_name}"
 
     def pending(self, task_name: str) -> bool:

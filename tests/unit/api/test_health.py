@@ -6,10 +6,10 @@ import logging
 
 import pytest
 from flask.testing import FlaskClient
+from functions_framework import create_app
 
-from tests.unit.api.conftest import AUTH, TOKEN
+from tests.unit.api.conftest import API_MAIN, AUTH, TOKEN
 from tests.unit.api.fakes import BrokenJobStore
-from trendreel import http
 from trendreel.bootstrap import Runtime
 
 
@@ -47,13 +47,12 @@ def test_a_failing_store_makes_health_503_without_leaking_its_message(
     assert TOKEN not in caplog.text
 
 
-def test_a_runtime_that_cannot_start_is_503(
-    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def broken() -> Runtime:
-        raise RuntimeError("TRENDREEL_GCP_PROJECT missing")
-
-    monkeypatch.setattr(http, "runtime", broken)
+def test_a_runtime_that_cannot_start_is_503(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Deployed as on Cloud Run: no host hands a runtime in, the function builds its own from
+    # its environment, and this environment names no project.
+    monkeypatch.setenv("TRENDREEL_BACKEND", "gcp")
+    monkeypatch.setenv("TRENDREEL_GCS_BUCKET", "media")
+    client = create_app(target="handle", source=str(API_MAIN)).test_client()  # type: ignore[no-untyped-call]
 
     response = client.get("/health")
 

@@ -10,9 +10,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.unit.api.conftest import AUTH
+from tests.unit.api.conftest import AUTH, client_for
 from tests.unit.api.fakes import make_job
-from trendreel import http
 from trendreel.bootstrap import Runtime, build_runtime
 from trendreel.models import JobStatus, Stage, TaskPayload
 from trendreel.settings import Settings
@@ -22,7 +21,6 @@ from trendreel.tasks import task_name
 @pytest.fixture
 def local(settings: Settings) -> Iterator[Runtime]:
     runtime = build_runtime(settings)  # the queue is not started: nothing is delivered
-    http.install_runtime(runtime)
     try:
         yield runtime
     finally:
@@ -31,7 +29,7 @@ def local(settings: Settings) -> Iterator[Runtime]:
 
 @pytest.fixture
 def local_client(app: Flask, local: Runtime) -> FlaskClient:
-    return app.test_client()
+    return client_for(app, local)
 
 
 def test_generate_is_idempotent_on_sqlite(local_client: FlaskClient, local: Runtime) -> None:
@@ -64,7 +62,7 @@ def test_concurrent_retries_on_sqlite_have_one_winner(app: Flask, local: Runtime
     statuses: list[int] = []
 
     def retry() -> None:
-        client = app.test_client()
+        client = client_for(app, local)
         start.wait()
         statuses.append(client.post("/jobs/job-failed/retry", headers=AUTH).status_code)
 

@@ -8,7 +8,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.unit.api.conftest import AUTH, error_code
+from tests.unit.api.conftest import AUTH, client_for, error_code
 from tests.unit.api.fakes import FakeJobStore, FakeTaskQueue, finished_job, make_job
 from trendreel.bootstrap import Runtime
 from trendreel.models import JobStatus, Stage
@@ -81,7 +81,7 @@ def test_two_concurrent_retries_exactly_one_wins(
     statuses: list[int] = []
 
     def retry() -> None:
-        client = app.test_client()
+        client = client_for(app, rt)
         start.wait()
         statuses.append(client.post("/jobs/job-failed/retry", headers=AUTH).status_code)
 
