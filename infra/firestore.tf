@@ -13,9 +13,6 @@ locals {
   firestore_field_overrides = {
     for override in local.firestore.fieldOverrides : "${override.collectionGroup}-${override.fieldPath}" => override
   }
-
-  # TRENDREEL_FIRESTORE_COLLECTION: the collection the indexes above are declared on.
-  jobs_collection = "jobs"
 }
 
 resource "google_firestore_database" "main" {

@@ -15,34 +15,12 @@ locals {
   stages     = ["trend_collection", "trend_analysis", "content_generation", "composition", "review"]
   next_stage = { for i, stage in local.stages : stage => local.stages[i + 1] if i + 1 < length(local.stages) }
 
-  # Per-function size. A stage's timeout is its lease, lifecycle.STAGE_TIMEOUT_SECONDS: Cloud
-  # Run must not cut a stage off before the lease it holds expires. Concurrency x instances is
-  # also the stage queue's max_concurrent_dispatches (tasks.tf), so the queue never offers more
-  # work than the service can take.
-  default_sizes = {
-    # Routing, Firestore reads, signed URLs: light and concurrent.
-    api = { cpu = "1", memory = "512Mi", timeout_seconds = 60, concurrency = 40, min_instances = 0, max_instances = 10 }
-    # Provider calls over HTTP; mostly waiting on the network.
-    trend_collection = { cpu = "1", memory = "512Mi", timeout_seconds = 300, concurrency = 4, min_instances = 0, max_instances = 5 }
-    trend_analysis   = { cpu = "1", memory = "512Mi", timeout_seconds = 300, concurrency = 4, min_instances = 0, max_instances = 5 }
-    # Speech synthesis and music into WAVs that sit in /tmp (memory) until uploaded.
-    content_generation = { cpu = "1", memory = "1Gi", timeout_seconds = 900, concurrency = 1, min_instances = 0, max_instances = 5 }
-    # README "Performance": peak ~450 MB (Python ~135 MB + the ffmpeg encoder ~310 MB), flat in
-    # video length, ~12 s wall for a 30 s video on 2 cores. /tmp is memory too (downloaded
-    # voice-over, music and footage, the encoded mp4), hence 2 GiB; 2 vCPU because compositing
-    # and x264 each take a core. One render per instance.
-    composition = { cpu = "2", memory = "2Gi", timeout_seconds = 1800, concurrency = 1, min_instances = 0, max_instances = 5 }
-    # QC decodes the finished video once.
-    review = { cpu = "1", memory = "1Gi", timeout_seconds = 600, concurrency = 1, min_instances = 0, max_instances = 5 }
-    # One pass over stuck jobs every few minutes; one at a time.
-    sweeper = { cpu = "1", memory = "512Mi", timeout_seconds = 300, concurrency = 1, min_instances = 0, max_instances = 1 }
-  }
-  sizes = {
-    for name, size in local.default_sizes :
-    name => merge(size, { for k, v in try(var.function_sizes[name], {}) : k => v if v != null })
-  }
+  # Every service and schedule, as data: sizes, ingress, invoker check, invokers, environment.
+  # The tests' Cloud Run edge reads the same file (tests/support/cloud_run/infra.py), so the
+  # functions are tested with exactly the configuration deployed here.
+  spec = yamldecode(file("${path.module}/services.yaml"))
 
-  service_names = { for name in keys(local.default_sizes) : name => "${var.name_prefix}-${replace(name, "_", "-")}" }
+  service_names = { for name in keys(local.spec.services) : name => "${var.name_prefix}-${replace(name, "_", "-")}" }
 
   # Deterministic Cloud Run URLs (https://SERVICE-PROJECT_NUMBER.REGION.run.app), known before
   # the services exist: every service needs the others' URLs (task targets and OIDC audiences)
@@ -53,67 +31,70 @@ locals {
     name => "https://${service}-${data.google_project.this.number}.${var.region}.run.app"
   }
 
-  service_accounts = merge(
-    { api = google_service_account.api.email, sweeper = google_service_account.sweeper.email },
-    { for stage in local.stages : stage => google_service_account.stage[stage].email },
+  # What each {ref: NAME} in services.yaml stands for (the vocabulary is in its header).
+  # tests/support/cloud_run/infra.py computes the same refs for a test deployment, and
+  # tests/unit/infra holds each entry here to the expression that file mirrors.
+  ref_values = {
+    project            = var.project
+    region             = var.region
+    bucket             = google_storage_bucket.media.name
+    firestore_database = google_firestore_database.main.name
+    function_urls      = jsonencode(local.function_urls)
+    queue_names        = jsonencode(local.queue_names)
+    api_url            = local.function_urls["api"]
+    # The scheduler calls POST /generate with its own ID token.
+    api_allowed_principals = join(",", concat([local.service_accounts.scheduler], var.api_allowed_principals))
+    # POST /generate's config_path resolves here (configs.tf uploads infra/configs/).
+    config_root = "gs://${google_storage_bucket.media.name}/configs"
+  }
+  # The variables services.yaml refers to (var.NAME), as they are: the module writes them into
+  # the environment (lists joined with ",", null as "").
+  ref_variables = {
+    "var.name_prefix"         = var.name_prefix
+    "var.task_max_attempts"   = var.task_max_attempts
+    "var.api_ingress"         = var.api_ingress
+    "var.api_app_auth_only"   = var.api_app_auth_only
+    "var.api_invoker_members" = var.api_invoker_members
+    "var.api_key_hashes"      = var.api_key_hashes
+    "var.trend_sources"       = var.trend_sources
+    "var.analyzer"            = var.analyzer
+    "var.writer"              = var.writer
+    "var.tts"                 = var.tts
+    "var.visuals"             = var.visuals
+    "var.music"               = var.music
+    "var.music_library"       = var.music_library
+    "var.schedule"            = var.schedule
+    "var.generate_body"       = var.generate_body
+    "var.sweeper_schedule"    = var.sweeper_schedule
+  }
+  refs = merge(
+    local.ref_values,
+    { for name, email in local.service_accounts : "service_account.${name}" => email },
+    { for name, member in local.members : "member.${name}" => member },
+    local.ref_variables,
   )
 
-  # --- environment: only TRENDREEL_* names that are fields of trendreel.settings.Settings ------
-  common_env = {
-    TRENDREEL_BACKEND              = "gcp"
-    TRENDREEL_GCP_PROJECT          = var.project
-    TRENDREEL_GCP_LOCATION         = var.region
-    TRENDREEL_GCS_BUCKET           = google_storage_bucket.media.name
-    TRENDREEL_FIRESTORE_DATABASE   = google_firestore_database.main.name
-    TRENDREEL_FIRESTORE_COLLECTION = local.jobs_collection
-    # One queue per stage (tasks.tf): the adapter routes each stage's tasks by this map.
-    TRENDREEL_QUEUE_NAME            = var.name_prefix
-    TRENDREEL_QUEUE_NAMES           = jsonencode(local.queue_names)
-    TRENDREEL_TASK_MAX_ATTEMPTS     = tostring(var.task_max_attempts)
-    TRENDREEL_TASKS_SERVICE_ACCOUNT = google_service_account.tasks_invoker.email
-    TRENDREEL_FUNCTION_URLS         = jsonencode(local.function_urls)
-  }
-  provider_env = merge(
-    {
-      TRENDREEL_TREND_SOURCES = join(",", var.trend_sources)
-      TRENDREEL_ANALYZER      = var.analyzer
-      TRENDREEL_WRITER        = var.writer
-      TRENDREEL_TTS           = var.tts
-      TRENDREEL_VISUALS       = var.visuals
-      TRENDREEL_MUSIC         = var.music
-    },
-    var.music_library == null ? {} : { TRENDREEL_MUSIC_LIBRARY = var.music_library },
-  )
-  api_env = {
-    TRENDREEL_API_AUDIENCE            = local.function_urls["api"]
-    TRENDREEL_API_ALLOWED_PRINCIPALS  = join(",", concat([google_service_account.scheduler.email], var.api_allowed_principals))
-    TRENDREEL_API_KEY_HASHES          = join(",", var.api_key_hashes)
-    TRENDREEL_SIGNING_SERVICE_ACCOUNT = google_service_account.api.email
-  }
-  stage_env = merge(local.provider_env, {
-    # Besides Cloud Run IAM, each stage checks the task's OIDC token itself: issuer, audience =
-    # its own URL in TRENDREEL_FUNCTION_URLS, email = TRENDREEL_TASKS_SERVICE_ACCOUNT.
-    TRENDREEL_STAGE_AUTH = "oidc"
-  })
-  env = {
-    for name in keys(local.default_sizes) : name => merge(
-      local.common_env,
-      name == "api" ? local.api_env : {},
-      contains(local.stages, name) ? local.stage_env : {},
-      {
-        FUNCTION_TARGET         = "handle"
-        FUNCTION_SIGNATURE_TYPE = "http"
-        FUNCTION_SOURCE         = "${var.function_source_dir}/functions/${name}/main.py"
-      },
-    )
-  }
+  # Per function: cpu, memory, timeout_seconds, concurrency, min/max_instances, ingress,
+  # invoker_iam_disabled, invokers, env. Concurrency x instances is also the stage queue's
+  # max_concurrent_dispatches (tasks.tf), so the queue never offers more work than the service
+  # can take.
+  services = module.services.services
 
   # Provider keys reach the stages only as Secret Manager references (secrets.tf); the api and
   # the sweeper never build providers and get none.
   secret_env = {
-    for name in keys(local.default_sizes) :
+    for name in keys(local.spec.services) :
     name => [for key in local.provider_secrets_in_use : key if contains(local.stages, name)]
   }
+}
+
+module "services" {
+  source = "./modules/services"
+
+  spec                = local.spec
+  refs                = local.refs
+  function_sizes      = var.function_sizes
+  function_source_dir = var.function_source_dir
 }
 
 resource "google_artifact_registry_repository" "images" {
@@ -127,7 +108,7 @@ resource "google_artifact_registry_repository" "images" {
 }
 
 resource "google_cloud_run_v2_service" "function" {
-  for_each = local.sizes
+  for_each = local.services
 
   project     = var.project
   location    = var.region
@@ -135,16 +116,11 @@ resource "google_cloud_run_v2_service" "function" {
   description = "trendreel ${each.key} (functions/${each.key}/main.py)"
   labels      = { function = replace(each.key, "_", "-") }
 
-  # Stages and the sweeper are only called by Cloud Tasks and Cloud Scheduler of this project,
-  # which count as internal traffic; the api takes clients and on-call engineers.
-  ingress = each.key == "api" ? var.api_ingress : "INGRESS_TRAFFIC_INTERNAL_ONLY"
-
-  # Stages and the sweeper: every caller needs roles/run.invoker (iam.tf), and they verify the
-  # Cloud Tasks / Scheduler OIDC token themselves too. The api authenticates every route but
-  # /health itself (Google ID tokens with audience + allow-list, hashed API keys), so by default
-  # Cloud Run's invoker check is off for the api alone: API-key clients and the web dashboard
-  # could not pass it. Set api_app_auth_only = false to require roles/run.invoker as well.
-  invoker_iam_disabled = each.key == "api" ? var.api_app_auth_only : false
+  # services.yaml: the stages and the sweeper are internal and behind Cloud Run's invoker check
+  # (Cloud Tasks and Cloud Scheduler of this project count as internal traffic); the api takes
+  # clients and on-call engineers, and by default authenticates them itself (api_app_auth_only).
+  ingress              = each.value.ingress
+  invoker_iam_disabled = each.value.invoker_iam_disabled
   deletion_protection  = var.deletion_protection
 
   template {
@@ -173,7 +149,7 @@ resource "google_cloud_run_v2_service" "function" {
       }
 
       dynamic "env" {
-        for_each = local.env[each.key]
+        for_each = each.value.env
         content {
           name  = env.key
           value = env.value

@@ -16,13 +16,21 @@
 # datastore.user is project-wide: Firestore has no per-collection IAM.
 
 locals {
-  members = {
-    api           = "serviceAccount:${google_service_account.api.email}"
-    sweeper       = "serviceAccount:${google_service_account.sweeper.email}"
-    tasks_invoker = "serviceAccount:${google_service_account.tasks_invoker.email}"
-    scheduler     = "serviceAccount:${google_service_account.scheduler.email}"
-  }
-  stage_members = { for stage in local.stages : stage => "serviceAccount:${google_service_account.stage[stage].email}" }
+  identities = merge(
+    {
+      api           = google_service_account.api
+      sweeper       = google_service_account.sweeper
+      tasks_invoker = google_service_account.tasks_invoker
+      scheduler     = google_service_account.scheduler
+    },
+    google_service_account.stage,
+  )
+  # Emails built from the account ids rather than read from .email, which is known only once
+  # the account exists: the run.invoker grants (below) are keyed by member, and keys must be
+  # known when planning. The references still order everything after the accounts.
+  service_accounts = { for name, account in local.identities : name => "${account.account_id}@${var.project}.iam.gserviceaccount.com" }
+  members          = { for name, email in local.service_accounts : name => "serviceAccount:${email}" }
+  stage_members    = { for stage in local.stages : stage => local.members[stage] }
 
   # Identities that read and write job documents.
   job_store_members = merge({ api = local.members.api, sweeper = local.members.sweeper }, local.stage_members)
@@ -154,32 +162,41 @@ resource "google_secret_manager_secret_iam_member" "stage_reads_provider_keys" {
 
 # --- who may call which service (never allUsers / allAuthenticatedUsers) ---------------------
 
-resource "google_cloud_run_v2_service_iam_member" "tasks_invoke_stages" {
-  for_each = toset(local.stages)
+# One grant per service and invoker (services.yaml: the task invoker on each stage, the
+# scheduler on the api and the sweeper, var.api_invoker_members on the api).
+resource "google_cloud_run_v2_service_iam_member" "invoker" {
+  for_each = merge([
+    for name, service in local.services :
+    { for member in service.invokers : "${name}/${member}" => { service = name, member = member } }
+  ]...)
 
   project  = var.project
   location = var.region
-  name     = google_cloud_run_v2_service.function[each.key].name
+  name     = google_cloud_run_v2_service.function[each.value.service].name
   role     = "roles/run.invoker"
-  member   = local.members.tasks_invoker
+  member   = each.value.member
 }
 
-resource "google_cloud_run_v2_service_iam_member" "scheduler_invokes" {
-  for_each = toset(["api", "sweeper"])
-
-  project  = var.project
-  location = var.region
-  name     = google_cloud_run_v2_service.function[each.key].name
-  role     = "roles/run.invoker"
-  member   = local.members.scheduler
+# Before services.yaml the grants were three resources. Terraform forgets them without revoking
+# anything (the invoker resource above grants the same members again, a no-op), rather than
+# destroying them while it creates their replacements, which could revoke a grant just made.
+removed {
+  from = google_cloud_run_v2_service_iam_member.tasks_invoke_stages
+  lifecycle {
+    destroy = false
+  }
 }
 
-resource "google_cloud_run_v2_service_iam_member" "api_invokers" {
-  for_each = toset(var.api_invoker_members)
+removed {
+  from = google_cloud_run_v2_service_iam_member.scheduler_invokes
+  lifecycle {
+    destroy = false
+  }
+}
 
-  project  = var.project
-  location = var.region
-  name     = google_cloud_run_v2_service.function["api"].name
-  role     = "roles/run.invoker"
-  member   = each.value
+removed {
+  from = google_cloud_run_v2_service_iam_member.api_invokers
+  lifecycle {
+    destroy = false
+  }
 }

@@ -18,6 +18,11 @@ output "bucket" {
   value       = google_storage_bucket.media.name
 }
 
+output "config_root" {
+  description = "Where POST /generate's config_path resolves (TRENDREEL_CONFIG_ROOT of the api); infra/configs/ is uploaded there."
+  value       = local.ref_values.config_root
+}
+
 output "queues" {
   description = "Cloud Tasks queue id per stage."
   value       = { for stage, queue in google_cloud_tasks_queue.stage : stage => queue.name }
@@ -25,10 +30,7 @@ output "queues" {
 
 output "service_accounts" {
   description = "Runtime identities per function, and the task-invoker and scheduler identities."
-  value = merge(local.service_accounts, {
-    tasks_invoker = google_service_account.tasks_invoker.email
-    scheduler     = google_service_account.scheduler.email
-  })
+  value       = local.service_accounts
 }
 
 output "image_repository" {
@@ -38,7 +40,7 @@ output "image_repository" {
 
 output "scheduler_jobs" {
   description = "gcloud scheduler jobs run <name> --location <region> triggers one now."
-  value       = [google_cloud_scheduler_job.generate.name, google_cloud_scheduler_job.sweeper.name]
+  value       = [for job in google_cloud_scheduler_job.schedule : job.name]
 }
 
 # The functions address each other by deterministic URL (functions.tf). Cloud Run gives a

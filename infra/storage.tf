@@ -31,7 +31,8 @@ resource "google_storage_bucket" "media" {
   # (visuals/scene_NN.mp4). Lifecycle conditions match literal prefixes and suffixes, with no
   # wildcard for the job id, so the rule is "under jobs/ AND ending in one of these exact
   # tails". The final video (composition/video.mp4), thumbnail, captions, manifests and the
-  # small JSON plans never match and stay.
+  # small JSON plans never match and stay, and so do the theme configs under configs/
+  # (configs.tf).
   lifecycle_rule {
     condition {
       age            = var.intermediate_retention_days

@@ -14,11 +14,14 @@ resource "google_cloud_tasks_queue" "stage" {
   location = var.region
   name     = each.value
 
-  # Every non-2xx answer is retried: 503 (transient, claim released) and 429 (another delivery
-  # holds the lease; Retry-After). The runner treats attempt max_attempts as the last one and
-  # records the job failed with its stage and cause, so the queue and
-  # TRENDREEL_TASK_MAX_ATTEMPTS must agree; max_retry_duration stays unset (0 = unlimited)
-  # so the attempt count alone decides.
+  # Every non-2xx answer is retried and counts as an attempt: 503 (transient, claim released)
+  # and 429 (another delivery holds the lease and no follow-up task could be queued; a delivery
+  # meeting a live lease is otherwise acknowledged and followed by a new task, burning no
+  # attempt). The runner treats attempt max_attempts as the last one and records the job failed
+  # with its stage and cause, so the queue and TRENDREEL_TASK_MAX_ATTEMPTS (services.yaml) must
+  # agree; max_retry_duration stays unset (0 = unlimited) so the attempt count alone decides.
+  # The budget is sized in variables.tf (task_max_attempts): a 15-minute provider outage is
+  # ridden out by retries alone.
   retry_config {
     max_attempts  = var.task_max_attempts
     min_backoff   = "${var.queue_min_backoff_seconds}s"
@@ -29,7 +32,7 @@ resource "google_cloud_tasks_queue" "stage" {
   rate_limits {
     max_dispatches_per_second = var.queue_max_dispatches_per_second
     # No more in flight than the stage's service can run at once.
-    max_concurrent_dispatches = local.sizes[each.key].max_instances * local.sizes[each.key].concurrency
+    max_concurrent_dispatches = local.services[each.key].max_instances * local.services[each.key].concurrency
   }
 
   # Every attempt in Cloud Logging: "why did this task retry" is answered there.

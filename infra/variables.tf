@@ -48,7 +48,7 @@ variable "function_source_dir" {
 }
 
 variable "function_sizes" {
-  description = "Per-function overrides of CPU, memory, request concurrency and instance counts (defaults in functions.tf). Timeouts are not overridable: they are the stage leases in lifecycle.STAGE_TIMEOUT_SECONDS."
+  description = "Per-function overrides of CPU, memory, request concurrency and instance counts (defaults in services.yaml). Timeouts are not overridable: a stage's is how long it may run (lifecycle.STAGE_TIMEOUT_SECONDS, its tasks' dispatch deadline)."
   type = map(object({
     cpu           = optional(string)
     memory        = optional(string)
@@ -65,7 +65,7 @@ variable "function_sizes" {
 }
 
 variable "api_ingress" {
-  description = "Ingress of the api service. Stage and sweeper services are always INGRESS_TRAFFIC_INTERNAL_ONLY (Cloud Tasks and Cloud Scheduler in the same project count as internal)."
+  description = "Ingress of the api service. Stage and sweeper services are always INGRESS_TRAFFIC_INTERNAL_ONLY (services.yaml; Cloud Tasks and Cloud Scheduler in the same project count as internal)."
   type        = string
   default     = "INGRESS_TRAFFIC_ALL"
 
@@ -78,7 +78,7 @@ variable "api_ingress" {
 # --- who may call the api --------------------------------------------------------------------
 
 variable "api_app_auth_only" {
-  description = "Let the api's own authentication (ID tokens, hashed API keys) admit callers, with Cloud Run's invoker check off for the api only. false: callers also need roles/run.invoker."
+  description = "true: Cloud Run's invoker check is off for the api alone and the api's own authentication admits callers (Google ID tokens with audience and allow-list, hashed API keys, the web dashboard). false: the check is on for the api too: every caller needs roles/run.invoker (api_invoker_members) and a Google ID token for the api's URL (in Authorization, or in X-Serverless-Authorization when Authorization carries an API key), and the api reads the caller's aud and email from the token Cloud Run verified (its signature stripped). The web dashboard cannot be used then."
   type        = bool
   default     = true
 }
@@ -150,10 +150,21 @@ variable "firestore_location" {
 
 # --- queues ----------------------------------------------------------------------------------
 
+# Retry budget of every stage queue (trendreel.settings.Settings has the same defaults). Cloud
+# Tasks waits min_backoff before the first retry, doubles the wait max_doublings times, then
+# grows it linearly by min_backoff * 2^max_doublings, never past max_backoff. With 10 s, 4
+# doublings and 300 s the waits are 10, 20, 40, 80, 160, then 300 (160 + 160, capped), 300, 300,
+# 300: the 10th and last attempt comes 1510 s (25 min) after the first. So:
+# - a 15-minute provider outage (the stage answers 503, transient) is ridden out by retries alone;
+# - a crashed stage (e.g. composition out of memory) costs one attempt: the redelivery that meets
+#   the dead instance's lease is acknowledged and re-enqueued as a new task scheduled for when
+#   that short lease (TRENDREEL_LEASE_SECONDS) expires, so it never burns attempts;
+# - the runner records the job failed on the last attempt (it reads X-CloudTasks-TaskRetryCount),
+#   so TRENDREEL_TASK_MAX_ATTEMPTS (services.yaml) must equal max_attempts: both come from here.
 variable "task_max_attempts" {
   description = "Cloud Tasks max_attempts of every stage queue, and TRENDREEL_TASK_MAX_ATTEMPTS: the runner records the failure on the last attempt, so both must agree."
   type        = number
-  default     = 5
+  default     = 10
 
   validation {
     condition     = var.task_max_attempts >= 1 && var.task_max_attempts <= 100
@@ -200,7 +211,7 @@ variable "time_zone" {
 }
 
 variable "generate_body" {
-  description = "JSON body of the scheduled POST /generate, e.g. {\"theme\": \"tech\"} or {\"config_path\": \"daily.yaml\"}."
+  description = "JSON body of the scheduled POST /generate, e.g. {\"theme\": \"tech\"}, or {\"config_path\": \"daily.yaml\"}: works out of the box, every file in infra/configs/ is uploaded to the api's config root (configs.tf)."
   type        = string
   default     = "{}"
 

@@ -1,6 +1,7 @@
 terraform {
-  # check blocks (outputs.tf) need 1.5; optional object attributes (variables.tf) need 1.3.
-  required_version = ">= 1.5"
+  # removed blocks (iam.tf) need 1.7, check blocks (outputs.tf) 1.5, optional object attributes
+  # (variables.tf) 1.3.
+  required_version = ">= 1.7"
 
   required_providers {
     google = {

@@ -3,51 +3,56 @@
 Terraform cannot plan here (no provider, no project), so these tests read the configuration as
 data and hold it to what the code needs: a service for every function folder, a queue with an
 explicit retry policy for every stage, an index for every Firestore query, nothing public,
-OIDC on the scheduled call, stage timeouts at least the leases, and only real settings in the
-environment, with provider keys coming from Secret Manager.
-
-Expressions stay strings (``"${local.sizes}"``); the few this file resolves (``local.x``,
-``toset(local.x)``, and ``{for k in local.x : k => ...}``) are what the configuration uses for
-``for_each``. A refactor into another shape fails here loudly rather than passing silently.
+OIDC on the scheduled calls, and provider keys only from Secret Manager. What each service and
+schedule is given (sizes, invokers, environment) is data in services.yaml: test_services.py
+checks it, resolved as Terraform resolves it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import types
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
-import hcl2
 import pytest
 from pydantic import SecretStr
 
+from tests.support.cloud_run.infra import INFRA, load_spec, resolve
+from tests.support.cloud_run.spec import Infra
 from tests.unit.adapters.test_firestore_indexes import (
     captured_queries,
     index_serves,
     required_index,
 )
-from trendreel.lifecycle import STAGE_TIMEOUT_SECONDS
+from tests.unit.infra.conftest import DEFAULT
+from tests.unit.infra.hcl import (
+    Terraform,
+    block,
+    comprehension_template,
+    dynamic_blocks,
+    for_each_keys,
+    inner,
+    keys_of,
+    parsed,
+    render,
+)
 from trendreel.models import Stage
 from trendreel.models.content import Script
 from trendreel.settings import Settings
 from trendreel.stages import keys
 
 ROOT = Path(__file__).resolve().parents[3]
-INFRA = ROOT / "infra"
 FUNCTIONS = ROOT / "functions"
-OPTIONS = hcl2.SerializationOptions(
-    with_comments=False, explicit_blocks=False, strip_string_quotes=True
-)
 FILES = {
     "versions.tf",
     "variables.tf",
     "apis.tf",
     "firestore.tf",
     "storage.tf",
+    "configs.tf",
     "tasks.tf",
     "iam.tf",
     "functions.tf",
@@ -56,129 +61,9 @@ FILES = {
     "outputs.tf",
 }
 PUBLIC = ("allUsers", "allAuthenticatedUsers")
-API_URL = '${local.function_urls["api"]}'
-SWEEPER_URL = '${local.function_urls["sweeper"]}'
 STAGES = [stage.value for stage in Stage]
 MAX_PREFIX = "a" * 11  # the longest name_prefix variables.tf allows
 PROJECT_NUMBER = "1" * 12
-CLOUD_RUN_MAX_TIMEOUT = 3600
-
-
-@dataclass
-class Terraform:
-    texts: dict[str, str] = field(default_factory=dict)
-    locals: dict[str, Any] = field(default_factory=dict)
-    variables: dict[str, dict[str, Any]] = field(default_factory=dict)
-    resources: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
-
-    def resource(self, rtype: str, name: str) -> dict[str, Any]:
-        assert name in self.resources.get(rtype, {}), f"no resource {rtype}.{name}"
-        return self.resources[rtype][name]
-
-    def every_resource(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        for rtype, named in self.resources.items():
-            for name, body in named.items():
-                yield rtype, name, body
-
-    def local(self, name: str) -> Any:
-        assert name in self.locals, f"no local.{name}"
-        return self.locals[name]
-
-
-def load(folder: Path) -> Terraform:
-    tf = Terraform()
-    for path in sorted(folder.glob("*.tf")):
-        text = path.read_text()
-        tf.texts[path.name] = text
-        doc = hcl2.loads(text, serialization_options=OPTIONS)
-        for block in doc.get("locals", []):
-            assert not set(block) & set(tf.locals), f"local declared twice in {path.name}"
-            tf.locals.update(block)
-        for block in doc.get("variable", []):
-            tf.variables.update(block)
-        for block in doc.get("resource", []):
-            for rtype, named in block.items():
-                tf.resources.setdefault(rtype, {}).update(named)
-    return tf
-
-
-@pytest.fixture(scope="module")
-def tf() -> Terraform:
-    return load(INFRA)
-
-
-# --- evaluating the few expression shapes for_each uses ----------------------------------------
-
-
-def inner(value: object) -> str:
-    """``${expr}`` -> ``expr``; anything else is not a pure expression."""
-    assert isinstance(value, str), value
-    assert value.startswith("${"), f"not an expression: {value!r}"
-    assert value.endswith("}"), f"not an expression: {value!r}"
-    return value[2:-1]
-
-
-_FOR = re.compile(r"\{for (\w+)(?:, (\w+))? in (local\.\w+) : (\w+) =>")
-
-
-def keys_of(tf: Terraform, expr: str) -> list[str]:
-    """The keys (or set members) a for_each expression yields."""
-    expr = expr.strip()
-    if expr.startswith("toset(") and expr.endswith(")"):
-        expr = expr[len("toset(") : -1]
-    if (literal := re.fullmatch(r"\[(.*)\]", expr)) is not None:
-        return re.findall(r'"([^"]*)"', literal.group(1))
-    assert re.fullmatch(r"local\.\w+", expr), f"unsupported for_each source {expr!r}"
-    value = tf.local(expr.removeprefix("local."))
-    if isinstance(value, str) and (comprehension := _FOR.match(inner(value))) is not None:
-        first, _, source, key = comprehension.groups()
-        assert key == first, f"{expr}: keyed by {key}, not by the iterated key or item"
-        return keys_of(tf, source)
-    if isinstance(value, str):
-        return keys_of(tf, inner(value))
-    if isinstance(value, dict):
-        return list(value)
-    assert isinstance(value, list), f"{expr} is neither a map nor a list: {value!r}"
-    return [str(v) for v in value]
-
-
-def for_each_keys(tf: Terraform, body: dict[str, Any]) -> list[str]:
-    return keys_of(tf, inner(body["for_each"]))
-
-
-def block(body: dict[str, Any], name: str) -> dict[str, Any]:
-    """The single nested block ``name`` (python-hcl2 gives blocks as one-element lists)."""
-    found = body.get(name)
-    assert isinstance(found, list), f"no {name} block"
-    assert len(found) == 1, f"expected one {name} block, got {found!r}"
-    result: dict[str, Any] = found[0]
-    return result
-
-
-def dynamic_blocks(body: dict[str, Any], name: str) -> list[dict[str, Any]]:
-    return [entry[name] for entry in body.get("dynamic", []) if name in entry]
-
-
-def container(tf: Terraform) -> dict[str, Any]:
-    service = tf.resource("google_cloud_run_v2_service", "function")
-    return block(block(service, "template"), "containers")
-
-
-def render(template: str, prefix: str, name: str, var: str) -> str:
-    """A name template like ``${var.name_prefix}-${replace(x, "_", "-")}`` for one value."""
-    expected = f'${{var.name_prefix}}-${{replace({var}, "_", "-")}}'
-    assert template == expected, f"name template changed: {template!r}"
-    return f"{prefix}-{name.replace('_', '-')}"
-
-
-def _typed(tf: Terraform, rtype: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
-    return ((t, n, b) for t, n, b in tf.every_resource() if t == rtype)
-
-
-def comprehension_template(value: str) -> str:
-    match = re.search(r'=> "(.*)"\}$', inner(value))
-    assert match is not None, value
-    return match.group(1).replace('\\"', '"')
 
 
 # --- the configuration is complete -------------------------------------------------------------
@@ -193,29 +78,75 @@ def test_every_file_parses_and_the_split_is_kept(tf: Terraform) -> None:
 
 def test_the_stage_list_is_the_pipeline(tf: Terraform) -> None:
     assert tf.local("stages") == STAGES
-    assert set(STAGE_TIMEOUT_SECONDS) == set(Stage)
 
 
-def test_every_function_folder_has_a_service(tf: Terraform) -> None:
+def test_every_function_folder_has_a_service(tf: Terraform, spec: dict[str, Any]) -> None:
     folders = {p.parent.name for p in FUNCTIONS.glob("*/main.py")}
     assert folders == {"api", "sweeper", *STAGES}
+    assert set(spec["services"]) == folders
+    # The services are services.yaml's, resolved by the module.
+    assert tf.local("spec") == '${yamldecode(file("${path.module}/services.yaml"))}'
+    module = tf.modules["services"]
+    assert module["source"] == "./modules/services"
+    assert module["spec"] == "${local.spec}"
+    assert module["refs"] == "${local.refs}"
+    assert module["function_sizes"] == "${var.function_sizes}"
+    assert tf.local("services") == "${module.services.services}"
     service = tf.resource("google_cloud_run_v2_service", "function")
-    assert inner(service["for_each"]) == "local.sizes"
-    assert sorted(for_each_keys(tf, service)) == sorted(folders)
-    # Each service runs its own folder's entry point out of the one image.
-    env = tf.local("env")
-    assert 'FUNCTION_SOURCE = "${var.function_source_dir}/functions/${name}/main.py"' in env
-    assert 'FUNCTION_TARGET = "handle"' in env
+    assert inner(service["for_each"]) == "local.services"
+    # function_sizes may only name functions.
+    validation = block(tf.variables["function_sizes"], "validation")["condition"]
+    named = re.search(r"contains\(\[([^\]]*)\]", validation)
+    assert named is not None, validation
+    assert set(re.findall(r'"(\w+)"', named.group(1))) == folders
     for name in folders:
         assert re.search(r"^handle = ", (FUNCTIONS / name / "main.py").read_text(), re.M), name
 
 
-def test_service_names_and_deterministic_urls_fit(tf: Terraform) -> None:
+def test_each_service_runs_its_own_entry_point_with_its_own_identity(
+    tf: Terraform, infra: Infra
+) -> None:
+    template = block(tf.resource("google_cloud_run_v2_service", "function"), "template")
+    assert template["service_account"] == "${local.service_accounts[each.key]}"
+    source_dir = tf.variables["function_source_dir"]["default"]
+    for name, service in infra.services.items():
+        assert service.env["FUNCTION_SOURCE"] == f"{source_dir}/functions/{name}/main.py"
+        assert service.env["FUNCTION_TARGET"] == "handle"
+        assert service.env["FUNCTION_SIGNATURE_TYPE"] == "http"
+    envs = dynamic_blocks(container(tf), "env")
+    (plain,) = [e for e in envs if "value_source" not in block(e, "content")]
+    assert plain["for_each"] == "${each.value.env}"
+
+
+def container(tf: Terraform) -> dict[str, Any]:
+    service = tf.resource("google_cloud_run_v2_service", "function")
+    return block(block(service, "template"), "containers")
+
+
+def test_the_service_takes_its_configuration_from_the_module(tf: Terraform) -> None:
+    service = tf.resource("google_cloud_run_v2_service", "function")
+    template = block(service, "template")
+    assert service["ingress"] == "${each.value.ingress}"
+    assert service["invoker_iam_disabled"] == "${each.value.invoker_iam_disabled}"
+    assert template["timeout"] == "${each.value.timeout_seconds}s"
+    assert template["max_instance_request_concurrency"] == "${each.value.concurrency}"
+    scaling = block(template, "scaling")
+    assert scaling["min_instance_count"] == "${each.value.min_instances}"
+    assert scaling["max_instance_count"] == "${each.value.max_instances}"
+    limits = block(container(tf), "resources")["limits"]
+    assert limits == {"cpu": "${each.value.cpu}", "memory": "${each.value.memory}"}
+    # Terraform owns the configuration, Cloud Build the image.
+    lifecycle = block(service, "lifecycle")
+    assert "${template[0].containers[0].image}" in lifecycle["ignore_changes"]
+    assert service["deletion_protection"] == "${var.deletion_protection}"
+
+
+def test_service_names_and_deterministic_urls_fit(tf: Terraform, spec: dict[str, Any]) -> None:
     template = comprehension_template(tf.local("service_names"))
     urls = inner(tf.local("function_urls"))
     assert "https://${service}-${data.google_project.this.number}.${var.region}.run.app" in urls
     for prefix in ("trendreel", MAX_PREFIX):
-        for name in tf.local("default_sizes"):
+        for name in spec["services"]:
             service = render(template, prefix, name, "name")
             assert re.fullmatch(r"[a-z][a-z0-9-]{0,47}[a-z0-9]", service), service
             # A deterministic URL exists only when SERVICE-PROJECT_NUMBER fits a DNS label.
@@ -223,7 +154,7 @@ def test_service_names_and_deterministic_urls_fit(tf: Terraform) -> None:
 
 
 def test_service_account_ids_fit(tf: Terraform) -> None:
-    ids = [body["account_id"] for _, _, body in _typed(tf, "google_service_account")]
+    ids = [body["account_id"] for _, body in tf.typed("google_service_account")]
     assert len(ids) == 5
     for prefix in ("trendreel", MAX_PREFIX):
         for template in ids:
@@ -232,6 +163,20 @@ def test_service_account_ids_fit(tf: Terraform) -> None:
                     '${replace(each.key, "_", "-")}', stage.replace("_", "-")
                 )
                 assert re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", account), account
+
+
+def test_every_reference_names_something_declared(tf: Terraform) -> None:
+    """What `terraform validate` would catch first, were the provider here."""
+    parsed = json.dumps([tf.locals, tf.resources, tf.modules, tf.outputs])
+    for name in set(re.findall(r"\blocal\.(\w+)", parsed)):
+        assert name in tf.locals, f"local.{name} is not declared"
+    for name in set(re.findall(r"\bvar\.(\w+)", parsed)):
+        assert name in tf.variables, f"var.{name} is not declared"
+    for name in set(re.findall(r"\bmodule\.(\w+)", parsed)):
+        assert name in tf.modules, f"module.{name} is not declared"
+    # Resources only: data.google_project.this is preceded by "data.".
+    for rtype, name in set(re.findall(r"(?<![\w.])(google_\w+)\.(\w+)", parsed)):
+        assert name in tf.resources.get(rtype, {}), f"{rtype}.{name} is not declared"
 
 
 # --- queues ------------------------------------------------------------------------------------
@@ -246,18 +191,71 @@ def test_every_stage_has_a_queue_with_an_explicit_retry_policy(tf: Terraform) ->
     limits = block(queue, "rate_limits")
     for knob in ("max_dispatches_per_second", "max_concurrent_dispatches"):
         assert limits.get(knob) not in (None, ""), f"rate_limits.{knob} is not set"
+    # No more in flight than the stage's service can run at once.
+    assert limits["max_concurrent_dispatches"] == (
+        "${local.services[each.key].max_instances * local.services[each.key].concurrency}"
+    )
 
 
-def test_the_queue_and_the_runner_agree_on_the_last_attempt(tf: Terraform) -> None:
+def test_the_queue_and_the_runner_agree_on_the_last_attempt(
+    tf: Terraform, spec: dict[str, Any], infra: Infra
+) -> None:
     retry = block(tf.resource("google_cloud_tasks_queue", "stage"), "retry_config")
     assert retry["max_attempts"] == "${var.task_max_attempts}"
-    env = tf.local("common_env")
-    assert env["TRENDREEL_TASK_MAX_ATTEMPTS"] == "${tostring(var.task_max_attempts)}"
+    assert spec["env_groups"]["common"]["TRENDREEL_TASK_MAX_ATTEMPTS"] == {
+        "ref": "var.task_max_attempts"
+    }
     default = tf.variables["task_max_attempts"]["default"]
     assert default == Settings.model_fields["task_max_attempts"].default
+    for service in infra.services.values():
+        assert service.env["TRENDREEL_TASK_MAX_ATTEMPTS"] == str(default), service.name
 
 
-def test_queue_names_are_valid_and_the_functions_get_their_prefix(tf: Terraform) -> None:
+def test_the_queue_backoff_defaults_are_the_settings_defaults(tf: Terraform) -> None:
+    retry = block(tf.resource("google_cloud_tasks_queue", "stage"), "retry_config")
+    assert retry["min_backoff"] == "${var.queue_min_backoff_seconds}s"
+    assert retry["max_backoff"] == "${var.queue_max_backoff_seconds}s"
+    assert retry["max_doublings"] == "${var.queue_max_doublings}"
+    for variable in (
+        "queue_min_backoff_seconds",
+        "queue_max_backoff_seconds",
+        "queue_max_doublings",
+    ):
+        assert tf.variables[variable]["default"] == Settings.model_fields[variable].default
+
+
+def _retry_waits(
+    attempts: int, min_backoff: float, max_backoff: float, doublings: int
+) -> list[float]:
+    """Cloud Tasks' waits between attempts: doubling max_doublings times from min_backoff, then
+    growing by min_backoff * 2^max_doublings, never past max_backoff."""
+    waits: list[float] = []
+    wait = float(min_backoff)
+    for retry in range(attempts - 1):
+        waits.append(min(wait, max_backoff))
+        wait = wait * 2 if retry < doublings else wait + min_backoff * 2**doublings
+    return waits
+
+
+def test_the_retry_budget_outlasts_a_fifteen_minute_outage(tf: Terraform) -> None:
+    def default(name: str) -> Any:
+        return tf.variables[name]["default"]
+
+    waits = _retry_waits(
+        default("task_max_attempts"),
+        default("queue_min_backoff_seconds"),
+        default("queue_max_backoff_seconds"),
+        default("queue_max_doublings"),
+    )
+    assert waits == [10, 20, 40, 80, 160, 300, 300, 300, 300]
+    assert sum(waits) > 15 * 60
+    # The reasoning next to the defaults quotes the same arithmetic.
+    assert f"the 10th and last attempt comes {sum(waits):.0f} s" in tf.texts["variables.tf"]
+
+
+def test_queue_names_are_valid_and_the_functions_get_their_prefix(
+    tf: Terraform, spec: dict[str, Any]
+) -> None:
     template = comprehension_template(tf.local("queue_names"))
     names = {render(template, MAX_PREFIX, stage, "stage") for stage in STAGES}
     assert len(names) == len(STAGES)
@@ -265,7 +263,7 @@ def test_queue_names_are_valid_and_the_functions_get_their_prefix(tf: Terraform)
         assert re.fullmatch(r"[A-Za-z0-9-]{1,100}", name), name  # Cloud Tasks queue id rules
     assert tf.resource("google_cloud_tasks_queue", "stage")["name"] == "${each.value}"
     # The adapter derives {TRENDREEL_QUEUE_NAME}-{stage with '-' for '_'} (see tasks.tf).
-    assert tf.local("common_env")["TRENDREEL_QUEUE_NAME"] == "${var.name_prefix}"
+    assert spec["env_groups"]["common"]["TRENDREEL_QUEUE_NAME"] == {"ref": "var.name_prefix"}
 
 
 def test_a_stage_may_enqueue_only_into_the_next_stage(tf: Terraform) -> None:
@@ -280,6 +278,9 @@ def test_a_stage_may_enqueue_only_into_the_next_stage(tf: Terraform) -> None:
         'stage, next in local.next_stage : "${stage}/${next}/enqueuer" => {queue = next, '
         'member = local.stage_members[stage], role = "roles/cloudtasks.enqueuer"'
     ]
+    assert inner(tf.local("stage_members")) == (
+        "{for stage in local.stages : stage => local.members[stage]}"
+    )
 
 
 # --- Firestore ---------------------------------------------------------------------------------
@@ -332,11 +333,10 @@ def test_field_overrides_are_generated_from_the_index_file(tf: Terraform) -> Non
 
 
 def test_every_query_of_the_job_store_has_a_declared_index(
-    tf: Terraform, monkeypatch: pytest.MonkeyPatch
+    spec: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    collection = tf.local("jobs_collection")
+    collection = spec["env_groups"]["common"]["TRENDREEL_FIRESTORE_COLLECTION"]
     assert collection == Settings.model_fields["firestore_collection"].default
-    assert tf.local("common_env")["TRENDREEL_FIRESTORE_COLLECTION"] == "${local.jobs_collection}"
     declared = _index_file()["indexes"]  # all of them, by the for_each above
     assert {index["collectionGroup"] for index in declared} == {collection}
     queries = captured_queries(monkeypatch)
@@ -357,59 +357,77 @@ def _members(body: dict[str, Any]) -> list[str]:
     return members
 
 
-def _check_variable_members(tf: Terraform, rtype: str, name: str, body: dict[str, Any]) -> None:
-    """A member taken from a variable is only safe if the variable rejects public members."""
+def _rejects_public(tf: Terraform, var: str) -> bool:
+    conditions = " ".join(v["condition"] for v in tf.variables[var].get("validation", []))
+    return all(public in conditions for public in PUBLIC)
+
+
+def _check_each_members(tf: Terraform, rtype: str, name: str, body: dict[str, Any]) -> None:
+    """A member taken from for_each is only safe if every source of it rejects public members:
+    a variable by its validation; services.yaml's invokers by being identities or such
+    variables. (Locals hold no public member: test_no_iam_member_is_public.)"""
     source = inner(body.get("for_each", "${}"))
     for var in re.findall(r"var\.(\w+)", source):
-        conditions = " ".join(v["condition"] for v in tf.variables[var].get("validation", []))
-        for public in PUBLIC:
-            assert public in conditions, f"{rtype}.{name}: var.{var} does not reject {public}"
+        assert _rejects_public(tf, var), f"{rtype}.{name}: var.{var} does not reject public"
+    if "local.services" in source:
+        assert source.startswith("merge([for name, service in local.services :")
+        assert "for member in service.invokers" in source
+        _check_spec_invokers(tf)
+
+
+def _check_spec_invokers(tf: Terraform) -> None:
+    for name, service in load_spec()["services"].items():
+        for member in service["invokers"]:
+            assert isinstance(member, dict), f"{name}: literal invoker {member!r}"
+            ref = member["ref"]
+            if ref.startswith("var."):
+                assert _rejects_public(tf, ref.removeprefix("var.")), f"{name}: {ref}"
+            else:
+                assert ref.startswith("member."), f"{name}: invoker {ref} is not an identity"
 
 
 def test_no_iam_member_is_public(tf: Terraform) -> None:
     iam = [r for r in tf.every_resource() if re.search(r"_iam_(member|binding|policy)$", r[0])]
-    assert len(iam) >= 10
+    assert len(iam) >= 8
     for rtype, name, body in iam:
         assert not rtype.endswith("_iam_policy"), f"{rtype}.{name}: authoritative policy"
         for member in _members(body):
             assert not any(p in member for p in PUBLIC), f"{rtype}.{name}: {member}"
             if "each." in member:
-                _check_variable_members(tf, rtype, name, body)
+                _check_each_members(tf, rtype, name, body)
     for var, spec in tf.variables.items():
         assert not any(p in json.dumps(spec.get("default")) for p in PUBLIC), var
     assert not any(p in json.dumps(tf.locals) for p in PUBLIC)
+    assert not any(p in json.dumps(load_spec()) for p in PUBLIC)
 
 
-def test_only_the_api_may_skip_the_invoker_check_and_only_it_faces_outside(tf: Terraform) -> None:
+def test_api_invoker_members_rejects_public_principals(tf: Terraform) -> None:
+    assert _rejects_public(tf, "api_invoker_members")
+    (validation,) = tf.variables["api_invoker_members"]["validation"]
+    assert validation["condition"] == (
+        '${alltrue([for m in var.api_invoker_members : !contains(["allUsers", '
+        '"allAuthenticatedUsers"], m)])}'
+    )
+
+
+def test_only_the_spec_sets_the_invoker_check(tf: Terraform) -> None:
     service = tf.resource("google_cloud_run_v2_service", "function")
     for rtype, name, body in tf.every_resource():
         if body is not service:
             assert body.get("invoker_iam_disabled") in (None, False), f"{rtype}.{name}"
-    # The api may rely on its own auth (it checks every route but /health); stages never.
-    assert service["invoker_iam_disabled"] == (
-        '${each.key == "api" ? var.api_app_auth_only : false}'
-    )
-    env = json.dumps(tf.locals)
-    for setting in (
-        "TRENDREEL_API_AUDIENCE",
-        "TRENDREEL_API_ALLOWED_PRINCIPALS",
-        "TRENDREEL_API_KEY_HASHES",
-    ):
-        assert setting in env, f"the api's own auth needs {setting}"
-    assert service["ingress"] == (
-        '${each.key == "api" ? var.api_ingress : "INGRESS_TRAFFIC_INTERNAL_ONLY"}'
-    )
 
 
 def test_who_may_invoke_which_service(tf: Terraform) -> None:
-    tasks = tf.resource("google_cloud_run_v2_service_iam_member", "tasks_invoke_stages")
-    assert sorted(for_each_keys(tf, tasks)) == sorted(STAGES)
-    assert tasks["member"] == "${local.members.tasks_invoker}"
-    scheduler = tf.resource("google_cloud_run_v2_service_iam_member", "scheduler_invokes")
-    assert sorted(for_each_keys(tf, scheduler)) == ["api", "sweeper"]
-    assert scheduler["member"] == "${local.members.scheduler}"
-    for _, name, body in _typed(tf, "google_cloud_run_v2_service_iam_member"):
-        assert body["role"] == "roles/run.invoker", name
+    grants = list(tf.typed("google_cloud_run_v2_service_iam_member"))
+    assert [name for name, _ in grants] == ["invoker"]
+    ((_, invoker),) = grants
+    assert invoker["role"] == "roles/run.invoker"
+    assert invoker["member"] == "${each.value.member}"
+    assert invoker["name"] == "${google_cloud_run_v2_service.function[each.value.service].name}"
+    assert invoker["for_each"] == parsed(
+        "merge([for name, service in local.services : {for member in service.invokers : "
+        '"${name}/${member}" => {service = name, member = member}}]...)'
+    )
 
 
 def test_the_bucket_is_private(tf: Terraform) -> None:
@@ -444,9 +462,11 @@ def test_the_lifecycle_rule_deletes_intermediates_and_keeps_products(tf: Terrafo
     assert condition["matches_suffix"] == "${local.intermediate_suffixes}"
     suffixes = _intermediate_suffixes(tf)
 
-    def deleted(stage: Stage, name: str) -> bool:
-        key = f"jobs/20240501T120000-abcd1234/{stage.value}/{name}"
+    def deleted(key: str) -> bool:
         return key.startswith("jobs/") and any(key.endswith(s) for s in suffixes)
+
+    def stage_key(stage: Stage, name: str) -> str:
+        return f"jobs/20240501T120000-abcd1234/{stage.value}/{name}"
 
     scenes = Script.model_fields["scenes"].metadata
     most = max(m.max_length for m in scenes if hasattr(m, "max_length"))
@@ -454,7 +474,7 @@ def test_the_lifecycle_rule_deletes_intermediates_and_keeps_products(tf: Terrafo
     generated = [keys.VOICE_WAV, keys.MUSIC_WAV] + [
         f"visuals/scene_{i:02d}.mp4" for i in range(most)
     ]
-    assert all(deleted(Stage.CONTENT_GENERATION, name) for name in generated)
+    assert all(deleted(stage_key(Stage.CONTENT_GENERATION, name)) for name in generated)
     kept = {
         Stage.TREND_COLLECTION: [keys.TRENDS],
         Stage.TREND_ANALYSIS: [keys.REPORT],
@@ -463,85 +483,87 @@ def test_the_lifecycle_rule_deletes_intermediates_and_keeps_products(tf: Terrafo
         Stage.REVIEW: [keys.QC, keys.MANIFEST],
     }
     for stage, names in kept.items():
-        assert not any(deleted(stage, name) for name in names), stage
+        assert not any(deleted(stage_key(stage, name)) for name in names), stage
+    # The theme configs POST /generate reads (configs.tf) are never touched.
+    configs = [p.relative_to(INFRA).as_posix() for p in (INFRA / "configs").rglob("*.*")]
+    assert configs
+    assert not any(deleted(key) for key in configs)
 
 
-# --- the scheduled call ------------------------------------------------------------------------
+# --- the scheduled calls -----------------------------------------------------------------------
 
 
-def test_the_scheduler_posts_json_to_generate_with_an_oidc_token_for_the_api(
-    tf: Terraform,
-) -> None:
-    target = block(tf.resource("google_cloud_scheduler_job", "generate"), "http_target")
+def test_every_schedule_posts_its_body_with_an_oidc_token_for_its_target(tf: Terraform) -> None:
+    job = tf.resource("google_cloud_scheduler_job", "schedule")
+    assert inner(job["for_each"]) == "module.services.schedules"
+    assert job["schedule"] == "${each.value.schedule}"
+    assert job["time_zone"] == "${var.time_zone}"
+    assert job["attempt_deadline"] == "${each.value.attempt_deadline_seconds}s"
+    assert block(job, "retry_config")["retry_count"] == "${each.value.retry_count}"
+    target = block(job, "http_target")
     assert target["http_method"] == "POST"
-    assert target["uri"] == f"{API_URL}/generate"
-    assert target["headers"] == {"Content-Type": "application/json"}
-    assert target["body"] == "${base64encode(var.generate_body)}"
-    json.loads(tf.variables["generate_body"]["default"])
+    assert target["uri"] == "${each.value.uri}"
+    assert target["headers"] == "${each.value.headers}"
+    assert target["body"] == "${base64encode(each.value.body)}"
     assert "oauth_token" not in target
     token = block(target, "oidc_token")
-    assert token["audience"] == API_URL
-    assert token["service_account_email"] == "${google_service_account.scheduler.email}"
+    # An ID token for the target's own URL: the audience Cloud Run and the function check.
+    assert token["audience"] == "${local.function_urls[each.value.target]}"
+    assert token["service_account_email"] == "${local.service_accounts.scheduler}"
+
+
+def test_the_scheduled_calls_resolve_to_the_api_and_the_sweeper(infra: Infra) -> None:
+    generate, sweeper = infra.schedules["generate"], infra.schedules["sweeper"]
+    api_url, sweeper_url = infra.services["api"].url, infra.services["sweeper"].url
+    scheduler = infra.service_accounts["scheduler"]
+    assert (generate.uri, generate.oidc_audience) == (f"{api_url}/generate", api_url)
+    assert (sweeper.uri, sweeper.oidc_audience) == (f"{sweeper_url}/", sweeper_url)
+    for job in (generate, sweeper):
+        assert job.http_method == "POST"
+        assert job.headers == {"Content-Type": "application/json"}
+        json.loads(job.body)
+        assert job.oidc_service_account == scheduler
+        # Cloud Scheduler's HTTP attempt deadline: 15 s to 30 min, and no longer than the
+        # target may run.
+        assert 15 <= job.attempt_deadline_seconds <= 1800
+        assert job.attempt_deadline_seconds <= infra.services[job.target].timeout_seconds
     # The api checks the same audience, and lets the scheduler's identity in.
-    api_env = tf.local("api_env")
-    assert api_env["TRENDREEL_API_AUDIENCE"] == API_URL
-    assert "google_service_account.scheduler.email" in api_env["TRENDREEL_API_ALLOWED_PRINCIPALS"]
+    api_env = infra.services["api"].env
+    assert api_env["TRENDREEL_API_AUDIENCE"] == api_url
+    assert scheduler in api_env["TRENDREEL_API_ALLOWED_PRINCIPALS"].split(",")
 
 
-def test_the_sweeper_is_scheduled_with_its_own_audience(tf: Terraform) -> None:
-    target = block(tf.resource("google_cloud_scheduler_job", "sweeper"), "http_target")
-    assert target["http_method"] == "POST"
-    assert target["uri"] == f"{SWEEPER_URL}/"
-    assert block(target, "oidc_token")["audience"] == SWEEPER_URL
-
-
-# --- sizes and timeouts ------------------------------------------------------------------------
-
-
-def test_each_stage_may_run_as_long_as_its_lease(tf: Terraform) -> None:
-    service = tf.resource("google_cloud_run_v2_service", "function")
-    assert block(service, "template")["timeout"] == "${each.value.timeout_seconds}s"
-    # Overrides cannot shorten a timeout: the variable has no such attribute.
-    assert "timeout" not in json.dumps(tf.variables["function_sizes"]["type"])
-    sizes = tf.local("default_sizes")
-    for stage, lease in STAGE_TIMEOUT_SECONDS.items():
-        timeout = sizes[stage.value]["timeout_seconds"]
-        assert lease <= timeout <= CLOUD_RUN_MAX_TIMEOUT, stage
-
-
-def _bytes(quantity: str) -> int:
-    match = re.fullmatch(r"(\d+)(Mi|Gi)", quantity)
-    assert match is not None, quantity
-    return int(match.group(1)) * {"Mi": 2**20, "Gi": 2**30}[match.group(2)]
-
-
-def test_composition_is_sized_for_its_benchmark(tf: Terraform) -> None:
-    composition = tf.local("default_sizes")["composition"]
-    peak = 450 * 10**6  # README "Performance": Python + ffmpeg encoder
-    assert _bytes(composition["memory"]) >= 4 * peak  # /tmp (the mp4, the inputs) is memory too
-    assert float(composition["cpu"]) >= 2
-    assert composition["concurrency"] == 1
+def test_resources_renamed_for_services_yaml_are_kept(tf: Terraform) -> None:
+    """The scheduler jobs move to their new addresses; the three old run.invoker grant
+    resources are forgotten, not destroyed, so no grant is revoked while it is made again."""
+    assert {(m["from"], m["to"]) for m in tf.blocks["moved"]} == {
+        (f"${{google_cloud_scheduler_job.{n}}}", f'${{google_cloud_scheduler_job.schedule["{n}"]}}')
+        for n in ("generate", "sweeper")
+    }
+    old = ("tasks_invoke_stages", "scheduler_invokes", "api_invokers")
+    assert {r["from"] for r in tf.blocks["removed"]} == {
+        f"${{google_cloud_run_v2_service_iam_member.{name}}}" for name in old
+    }
+    assert all(block(r, "lifecycle")["destroy"] is False for r in tf.blocks["removed"])
 
 
 # --- environment and secrets -------------------------------------------------------------------
 
 
+def _infra_texts(tf: Terraform) -> dict[str, str]:
+    """Every file infra/ configures the functions with: the root's .tf, the module, the spec."""
+    module = {p.name: p.read_text() for p in (INFRA / "modules" / "services").glob("*.tf")}
+    return {**tf.texts, **module, "services.yaml": (INFRA / "services.yaml").read_text()}
+
+
 def test_every_trendreel_variable_is_a_setting(tf: Terraform) -> None:
-    names = {n for text in tf.texts.values() for n in re.findall(r"\bTRENDREEL_([A-Z0-9_]+)", text)}
-    assert "BACKEND" in names
+    texts = _infra_texts(tf)
+    names = {n for text in texts.values() for n in re.findall(r"\bTRENDREEL_([A-Z0-9_]+)", text)}
+    assert {"BACKEND", "INVOKER_IAM_CHECK", "CONFIG_ROOT", "ALLOWED_CALLERS"} <= names
     unknown = sorted(n for n in names if n.lower() not in Settings.model_fields)
     assert unknown == [], f"not fields of trendreel.settings.Settings: {unknown}"
-
-
-def test_literal_settings_are_valid(tf: Terraform) -> None:
-    env = {**tf.local("common_env"), **tf.local("api_env")}
-    literals = {
-        name.removeprefix("TRENDREEL_").lower(): value
-        for name, value in env.items()
-        if name.startswith("TRENDREEL_") and "${" not in value
-    }
-    assert literals["backend"] == "gcp"
-    Settings.model_validate(literals)
+    # Stages check their caller from the token Cloud Run verified: no stage_auth switch any more.
+    assert "STAGE_AUTH" not in names
 
 
 def _secret_fields() -> set[str]:
@@ -581,7 +603,21 @@ def test_provider_keys_reach_the_stages_only_from_secret_manager(tf: Terraform) 
     assert inner(from_secrets[0]["for_each"]) == "toset(local.secret_env[each.key])"
     # Never a plain value: no literal env name, no variable, no secret value in the state.
     for key in provider_keys:
-        for name, text in tf.texts.items():
+        for name, text in _infra_texts(tf).items():
             assert f"TRENDREEL_{key.upper()}" not in text, f"{name} sets {key} in plain text"
         assert key not in tf.variables
     assert "google_secret_manager_secret_version" not in tf.resources
+
+
+def test_only_the_stages_get_the_keys_their_providers_need(infra: Infra) -> None:
+    # The offline defaults need no key at all.
+    assert all(service.secret_env == () for service in infra.services.values())
+    chosen = {"trend_sources": ["bundled", "youtube"], "analyzer": "gemini", "tts": "google"}
+    deployment = dataclasses.replace(DEFAULT, variables=chosen)
+    needed = (
+        "TRENDREEL_GEMINI_API_KEY",
+        "TRENDREEL_GOOGLE_TTS_API_KEY",
+        "TRENDREEL_YOUTUBE_API_KEY",
+    )
+    for name, service in resolve(deployment).services.items():
+        assert service.secret_env == (needed if name in STAGES else ()), name
