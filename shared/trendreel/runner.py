@@ -80,8 +80,17 @@ class StageRunner:
         except lifecycle.AttemptsExhaustedError as exc:
             return self._exhausted(p.job_id, exc)
         except lifecycle.StaleDeliveryError as exc:
-            return Outcome(200, {"result": "stale", "reason": str(exc)})
+            return self._stale(d, exc)
         return self._run(job, d)
+
+    def _stale(self, d: Delivery, exc: lifecycle.StaleDeliveryError) -> Outcome:
+        """The job moved on between loading it and claiming. If another delivery completed
+        this stage meanwhile, this one is a duplicate of it: it repairs the next enqueue."""
+        job = self.rt.store.get(d.payload.job_id)
+        done = job is not None and job.generation == d.payload.generation
+        if job is not None and done and d.payload.stage in job.completed_stages:
+            return self._advance(job, d.payload.stage, "already completed")
+        return Outcome(200, {"result": "stale", "reason": str(exc)})
 
     def _defer(self, d: Delivery, exc: LeaseHeldError) -> Outcome:
         wait = exc.retry_after_seconds

@@ -186,8 +186,11 @@ def test_the_same_task_delivered_twice_runs_the_stage_once(
             t.start()
         for t in threads:
             t.join()
-        codes = sorted(r.status_code for r in results)
-        assert codes in ([200, 200], [200, 429]), [r.text for r in results]
+        assert [r.status_code for r in results] == [200, 200], [r.text for r in results]
+        outcomes = sorted(r.json()["result"] for r in results)
+        # The loser met the winner's live lease (a follow-up task is queued for when it lapses,
+        # and finds the stage completed) or came after the winner had finished.
+        assert outcomes in (["completed", "deferred"], ["already completed", "completed"])
 
         assert source.calls == 2  # once per job, never twice for one job
         for job_id in job_ids:

@@ -473,6 +473,8 @@ def _gate_job_problems(step: Step) -> list[str]:
         problems.append("the gate's job has no Idempotency-Key derived from $BUILD_ID")
     if not re.search(r"print-identity-token\s+--audiences=\S*API_URL", text):
         problems.append("the gate calls the api without an ID token for its URL")
+    elif "--token-format=full" not in text:
+        problems.append("the gate's ID token lacks the email claim the api allow-lists")
     return problems
 
 
@@ -1118,7 +1120,7 @@ def test_the_gate_passes_when_the_job_completes(
     assert validate_config(sent["config"]).config.video_duration_seconds == 5
     assert _rollbacks(deployed) == {}
     assert deployed.calls("auth print-identity-token") == [
-        f"auth print-identity-token --audiences={api.url}"
+        f"auth print-identity-token --audiences={api.url} --token-format=full"
     ]
 
 
