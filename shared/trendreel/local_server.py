@@ -73,7 +73,8 @@ class _QuietHandler(WSGIRequestHandler):
     Server header that names no software or version (werkzeug's says Werkzeug/x Python/y)."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        log.debug("%s %s %s", self.command, self.path, code)
+        # No path yet when http.server answers a request line it could not parse itself.
+        log.debug("%s %s %s", self.command or "-", getattr(self, "path", "-"), code)
 
     def version_string(self) -> str:
         return "trendreel"

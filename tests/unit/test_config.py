@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from trendreel.config import (
     MAX_CONFIG_BYTES,
+    MAX_CONFIG_DEPTH,
     apply_overrides,
     default_config_text,
     load_config_file,
@@ -198,3 +200,81 @@ def test_a_non_utf8_file_is_a_config_error(tmp_path: Path) -> None:
 def test_a_directory_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         load_config_file(tmp_path)
+
+
+# --- documents bounded before they are built --------------------------------------------------
+
+LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{b}: &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi", strict=True)
+)  # 9**9 (387 million) strings in 600 bytes
+
+
+def _nested(depth: int, leaf: str = "x") -> str:
+    return "[" * depth + leaf + "]" * depth
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "config: " + _nested(5000),  # YAML flow
+        "".join(f"{' ' * i}k{i}:\n" for i in range(600)),  # YAML block mappings
+        "- " * 5000 + "x\n",  # YAML block sequences
+        '{"config": ' + '{"a": ' * 5000 + "1" + "}" * 5000 + "}",  # JSON objects
+        _nested(100_000, "1"),  # JSON arrays, within MAX_CONFIG_BYTES
+        "a: &a " + _nested(20) + "\nb: " + _nested(20, "*a"),  # depth added by an alias
+    ],
+    ids=["yaml-flow", "yaml-block", "yaml-sequences", "json-objects", "json-arrays", "alias"],
+)
+def test_a_document_nested_too_deep_is_a_config_error_not_a_recursion_error(text: str) -> None:
+    err = _error(text)
+    assert err.field == "(document)"
+    assert f"nests collections more than {MAX_CONFIG_DEPTH} deep" in err.message
+    assert "theme.yaml" in err.message
+
+
+def test_nesting_up_to_the_limit_is_parsed() -> None:
+    # The limit counts collections: the root mapping, then MAX_CONFIG_DEPTH - 1 lists.
+    inner = _nested(MAX_CONFIG_DEPTH - 1, "")
+    for text in (
+        f"config: {{theme: x}}\ncontent_references: {inner}\n",
+        f'{{"config": {{"theme": "x"}}, "content_references": {inner}}}',
+    ):
+        assert "more than" not in _error(text).message  # the model, not the parser, refuses it
+    assert "more than" in _error(f"config: {{theme: x}}\ncontent_references: [{inner}]\n").message
+
+
+def test_brackets_inside_json_strings_do_not_count() -> None:
+    text = '{"config": {"theme": "' + "[{" * 50 + '\\"' + "[" * 50 + '"}}'
+    assert "more than" not in _error(text).message  # too long a theme, not too deep
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (LAUGHS + "config: {theme: *i}\n", "expands through its aliases"),
+        ("s: &s " + "x" * 200_000 + "\nconfig: {theme: [*s, *s, *s, *s, *s, *s]}\n",
+         "expands through its aliases"),
+        ("config: &c {theme: x, loop: *c}\n", "alias inside its own anchor"),
+        ("config: &c [*c]\n", "alias inside its own anchor"),
+    ],
+    ids=["billion-laughs", "big-scalar", "recursive-mapping", "recursive-sequence"],
+)  # fmt: skip
+def test_yaml_aliases_are_bounded_by_what_they_expand_to(text: str, problem: str) -> None:
+    err = _error(text)
+    assert err.field == "(document)"
+    assert problem in err.message
+    # Refused while composing: no object graph was built for a validation error (whose text
+    # alone would expand all 387 million strings) to describe.
+    assert err.__cause__ is not None
+    assert not isinstance(err.__cause__, ValidationError)
+
+
+def test_aliases_that_stay_small_are_fine() -> None:
+    config = parse_config(
+        "config: {theme: &t tea, tagline: *t}\n"
+        "content_references:\n"
+        "  - {ref_id: a, title: &title Brewing, talking_points: &points [warm the pot, wait]}\n"
+        "  - {ref_id: b, title: *title, talking_points: *points}\n"
+    )
+    assert config.config.tagline == "tea"
+    assert config.content_references[1].talking_points == ["warm the pot", "wait"]

@@ -8,7 +8,7 @@ client sent, never the server's root.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -37,14 +37,18 @@ def checked_relative(config_path: str) -> PurePosixPath:
     return pure
 
 
-def load(settings: Settings, config_path: str) -> ThemeConfig:
-    """Read, parse and validate the named config (ConfigError names a failing field)."""
+StorageClient = Callable[[], Any]  # a google.cloud.storage.Client, made when first needed
+
+
+def load(settings: Settings, config_path: str, storage: StorageClient) -> ThemeConfig:
+    """Read, parse and validate the named config (ConfigError names a failing field). A gs://
+    root is read with ``storage()``, the runtime's Cloud Storage client."""
     relative = checked_relative(config_path)
     root = settings.config_root
     if not root:
         raise _invalid("config_path needs a config root: the server has no TRENDREEL_CONFIG_ROOT")
     if root.startswith("gs://"):
-        text = _read_gcs(root, relative, config_path)
+        text = _read_gcs(storage(), root, relative, config_path)
     else:
         text = _read_local(Path(root), relative, config_path)
     return parse_config(text, source=f"config_path '{config_path}'")
@@ -64,31 +68,30 @@ def _decode(data: bytes, config_path: str) -> str:
 
 
 def _read_local(root: Path, relative: PurePosixPath, config_path: str) -> str:
-    base = root.resolve()
-    target = base.joinpath(*relative.parts).resolve()
-    if not target.is_relative_to(base):  # a symlink pointing out of the root
-        raise _invalid(f"config_path {config_path!r} resolves outside the config root")
-    if not target.is_file():
-        raise _unknown(config_path)
-    if target.stat().st_size > MAX_CONFIG_BYTES:
-        raise _invalid(f"config_path {config_path!r} is larger than {MAX_CONFIG_BYTES} bytes")
-    return _decode(target.read_bytes(), config_path)
+    try:
+        base = root.resolve()
+        target = base.joinpath(*relative.parts).resolve()
+        if not target.is_relative_to(base):  # a symlink pointing out of the root
+            raise _invalid(f"config_path {config_path!r} resolves outside the config root")
+        if not target.is_file():
+            raise _unknown(config_path)
+        if target.stat().st_size > MAX_CONFIG_BYTES:
+            raise _invalid(f"config_path {config_path!r} is larger than {MAX_CONFIG_BYTES} bytes")
+        data = target.read_bytes()
+    except (OSError, RuntimeError) as exc:  # unreadable, a symlink loop: the text names a path
+        raise _invalid(
+            f"config_path {config_path!r} cannot be read ({type(exc).__name__})"
+        ) from exc
+    return _decode(data, config_path)
 
 
-@lru_cache(maxsize=1)
-def _gcs_client() -> Any:
-    from google.cloud import storage  # type: ignore[attr-defined]  # gcp only: imported lazily
-
-    return storage.Client()
-
-
-def _read_gcs(root: str, relative: PurePosixPath, config_path: str) -> str:
+def _read_gcs(client: Any, root: str, relative: PurePosixPath, config_path: str) -> str:
     from google.api_core.exceptions import GoogleAPICallError
 
     bucket, _, prefix = root.removeprefix("gs://").partition("/")
     name = "/".join(part for part in (prefix.strip("/"), relative.as_posix()) if part)
     try:
-        blob = _gcs_client().bucket(bucket).get_blob(name)
+        blob = client.bucket(bucket).get_blob(name)
         if blob is None:
             raise _unknown(config_path)
         if (blob.size or 0) > MAX_CONFIG_BYTES:

@@ -2,14 +2,49 @@
 
 Every error leaves the api as ``{"error": {"code", "message", "details"?}}``. Domain errors
 (``trendreel.errors``) are translated to these at the edge, in ``app.py``.
+
+``without_server_paths`` is for text the server wrote without thinking of clients (a failed
+stage's message from ffmpeg or an OSError, a trend source's error): the response models pass it
+through, so the layout of the server's disk never leaves the api.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import flask
+
+#: An absolute path or file URI: a "/" that starts no part of a word, relative path or URL
+#: ("https://host/a/b" has none), and is not an HTTP request target ("GET /v1/search", as a
+#: provider's error names the remote endpoint).
+_SERVER_PATH = re.compile(
+    r"(?:file://|(?<![\w.~/\\-])(?<!GET )(?<!PUT )(?<!POST )(?<!HEAD )(?<!PATCH )(?<!DELETE ))"
+    r"(?P<path>/(?!/)[^\s'\"`<>|]+)"
+)
+#: Where a blob lives in the local blob folder: its key is what names it everywhere else.
+_BLOB_KEY = re.compile(r"(?:^|/)(jobs/[^/]+/[^/]+/.+)$")
+_TRAILING = ".,:;!?)]}"  # punctuation after a path belongs to the sentence
+
+
+def _short_name(match: re.Match[str]) -> str:
+    path = match.group("path")
+    core = path.rstrip(_TRAILING)
+    if core.strip("/").count("/") < 1:  # "/x": one segment says nothing about the layout
+        return match.group(0)
+    key = _BLOB_KEY.search(core)
+    name = key.group(1) if key else core.rstrip("/").rsplit("/", 1)[-1]
+    return name + path[len(core) :]
+
+
+def without_server_paths(text: str) -> str:
+    """``text`` with every absolute path replaced by the blob key it holds, else its file name.
+
+    ``ffmpeg failed: /home/u/.trendreel/scratch/x/audio.wav: No such file`` becomes
+    ``ffmpeg failed: audio.wav: No such file``.
+    """
+    return _SERVER_PATH.sub(_short_name, text) if "/" in text else text
 
 
 class ApiError(Exception):

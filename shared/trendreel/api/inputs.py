@@ -13,15 +13,38 @@ import flask
 from pydantic import BaseModel, ValidationError
 
 from trendreel.api.errors import ApiError, BodyTooLargeError, bad_request
-from trendreel.api.schemas import JOB_ID_PATTERN
+from trendreel.api.schemas import IDEMPOTENCY_KEY_PATTERN, JOB_ID_PATTERN
 
 M = TypeVar("M", bound=BaseModel)
 _JOB_ID = re.compile(JOB_ID_PATTERN)
-_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces
+_IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+#: RFC 9110 §8.6: 1*DIGIT. 18 digits is an exabyte, far past any body limit, and keeps int() cheap.
+_CONTENT_LENGTH = re.compile(r"[0-9]{1,18}")
+
+
+def check_content_length(request: flask.Request) -> None:
+    """A malformed Content-Length is a 400 before anything else happens.
+
+    werkzeug reads ``-1``, ``abc`` or a number past int()'s digit limit as 0, i.e. an empty
+    body, which here means "all defaults": a request that says something else must not start
+    a default job. The raw value is in the WSGI environ (absent or empty when the request has
+    no body or is chunked, which is fine).
+    """
+    raw = request.environ.get("CONTENT_LENGTH")
+    if raw is None or raw == "" or _CONTENT_LENGTH.fullmatch(raw.strip(" \t")):
+        return
+    raise ApiError(
+        400,
+        "invalid_content_length",
+        "Content-Length must be the body's size in bytes: 1 to 18 digits and nothing else "
+        "(send none with a chunked body)",
+        headers={"Connection": "close"},  # the body's extent is unknown: do not reuse the line
+    )
 
 
 def read_body(request: flask.Request, max_bytes: int) -> bytes:
-    declared = request.content_length
+    check_content_length(request)
+    declared = request.content_length  # None when chunked: Transfer-Encoding wins (RFC 9112)
     if declared is not None and declared > max_bytes:
         raise BodyTooLargeError(max_bytes)
     # No Content-Length (chunked): read one byte past the limit to detect an oversized body.

@@ -76,7 +76,10 @@ def _serve(call: Call, name: str) -> flask.Response:
         path = blobs.local_path(blob_key)
         if not path.is_file():
             raise missing
-        return streaming.send_file(call.request, path, CONTENT_TYPES[name])
+        try:
+            return streaming.send_file(call.request, path, CONTENT_TYPES[name])
+        except FileNotFoundError:  # deleted since is_file(); the OS's text names the path
+            raise missing from None
     if isinstance(blobs, SignsUrls) and blobs.exists(blob_key):
         return flask.Response(status=302, headers={"Location": _store_signed(blobs, blob_key)})
     raise missing

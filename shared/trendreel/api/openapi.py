@@ -13,7 +13,12 @@ from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from trendreel import __version__
 from trendreel.api.routing import Route
-from trendreel.api.schemas import JOB_ID_PATTERN, ErrorResponse, GenerateRequest
+from trendreel.api.schemas import (
+    JOB_ID_PATTERN,
+    REQUEST_HEADERS,
+    ErrorResponse,
+    GenerateRequest,
+)
 from trendreel.models import ThemeConfig
 
 REF = "#/components/schemas/{model}"
@@ -55,6 +60,38 @@ def _component_schemas(routes: Sequence[Route]) -> dict[str, Any]:
     return schemas
 
 
+def _query_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter's schema without pydantic's ``null`` branch: a query string has no
+    null, only an absent parameter (which the model reads as None)."""
+    schema = {k: v for k, v in schema.items() if k != "title"}
+    if schema.get("default", ...) is None:
+        del schema["default"]
+    branches = schema.pop("anyOf", None)
+    if branches is None:
+        return schema
+    kept = [b for b in branches if b != {"type": "null"}]
+    return {**schema, **kept[0]} if len(kept) == 1 else {**schema, "anyOf": kept}
+
+
+def _header(name: str, text: str) -> dict[str, Any]:
+    """A header parameter with the schema of what the api accepts (schemas.REQUEST_HEADERS)."""
+    known = REQUEST_HEADERS.get(name)
+    schema = known.schema if known else {"type": "string"}
+    description = f"{text}; {known.note}" if known and known.note else text
+    return {"name": name, "in": "header", "required": False, "description": description,
+            "schema": schema}  # fmt: skip
+
+
+def _headers(route: Route) -> list[dict[str, Any]]:
+    """The headers the route reads, each followed by those that travel with it."""
+    params: list[dict[str, Any]] = []
+    for name, text in route.headers:
+        params.append(_header(name, text))
+        known = REQUEST_HEADERS.get(name)
+        params += [_header(*companion) for companion in (known.companions if known else ())]
+    return params
+
+
 def _parameters(route: Route) -> list[dict[str, Any]]:
     params: list[dict[str, Any]] = [
         {
@@ -68,15 +105,10 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
     if route.query is not None:
         properties = route.query.model_json_schema(ref_template=REF).get("properties", {})
         params += [
-            {"name": name, "in": "query", "required": False, "schema": schema}
+            {"name": name, "in": "query", "required": False, "schema": _query_schema(schema)}
             for name, schema in properties.items()
         ]
-    params += [
-        {"name": name, "in": "header", "required": False, "description": text,
-         "schema": {"type": "string"}}
-        for name, text in route.headers
-    ]  # fmt: skip
-    return params
+    return params + _headers(route)
 
 
 def _json(schema: dict[str, Any], status: int) -> dict[str, Any]:

@@ -29,6 +29,8 @@ from trendreel.api import config_source, inputs
 from trendreel.api.errors import bad_request
 from trendreel.api.routing import Call, respond
 from trendreel.api.schemas import (
+    IDEMPOTENCY_KEY_PATTERN,
+    RESERVED_KEY_PREFIX,
     GenerateAccepted,
     GenerateRequest,
     JobList,
@@ -37,14 +39,14 @@ from trendreel.api.schemas import (
     RetryRequest,
 )
 from trendreel.api.views import job_detail, job_status
+from trendreel.bootstrap import Runtime
 from trendreel.config import apply_overrides, load_default_config, validate_config
 from trendreel.models import ThemeConfig, Trigger
-from trendreel.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
-def resolve_config(settings: Settings, body: GenerateRequest) -> ThemeConfig:
+def resolve_config(rt: Runtime, body: GenerateRequest) -> ThemeConfig:
     """config_path, else the inline config, else the bundled default; ``theme`` overrides."""
     if body.config is not None and body.config_path is not None:
         raise bad_request("conflicting_fields", "send either config or config_path, not both")
@@ -55,7 +57,7 @@ def resolve_config(settings: Settings, body: GenerateRequest) -> ThemeConfig:
             data["config"] = {**section, "theme": body.theme}
         return validate_config(data, source="in the request body")
     base = (
-        config_source.load(settings, body.config_path)
+        config_source.load(rt.settings, body.config_path, rt.storage_client)
         if body.config_path is not None
         else load_default_config()
     )
@@ -64,7 +66,7 @@ def resolve_config(settings: Settings, body: GenerateRequest) -> ThemeConfig:
 
 SCHEDULER_JOB = "X-CloudScheduler-JobName"
 SCHEDULE_TIME = "X-CloudScheduler-ScheduleTime"
-_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # what inputs.idempotency_key accepts
+_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)  # what inputs.idempotency_key accepts
 
 
 def _schedule_time(value: str) -> str:
@@ -84,7 +86,7 @@ def scheduler_key(request: flask.Request) -> str | None:
     when = request.headers.get(SCHEDULE_TIME, "").strip()
     if not job_name or not when:
         return None
-    key = f"{RESERVED_PREFIX}{job_name}:{_schedule_time(when)}"
+    key = f"{RESERVED_KEY_PREFIX}{job_name}:{_schedule_time(when)}"
     if not _KEY.fullmatch(key):
         raise bad_request(
             "invalid_scheduler_headers",
@@ -92,9 +94,6 @@ def scheduler_key(request: flask.Request) -> str | None:
             "200 printable ASCII characters without spaces",
         )
     return key
-
-
-RESERVED_PREFIX = "scheduler:"
 
 
 def _from_scheduler(call: Call) -> bool:
@@ -110,10 +109,10 @@ def _from_scheduler(call: Call) -> bool:
 def _idempotency_key(call: Call) -> tuple[str | None, bool]:
     """The request's idempotency key, and whether it is a scheduled run."""
     key = inputs.idempotency_key(call.request)
-    if key is not None and key.lower().startswith(RESERVED_PREFIX):
+    if key is not None and key.lower().startswith(RESERVED_KEY_PREFIX):
         raise bad_request(
             "reserved_idempotency_key",
-            f"Idempotency-Key values starting with {RESERVED_PREFIX!r} are reserved for "
+            f"Idempotency-Key values starting with {RESERVED_KEY_PREFIX!r} are reserved for "
             "Cloud Scheduler's runs",
         )
     scheduled = scheduler_key(call.request) if _from_scheduler(call) else None
@@ -131,7 +130,7 @@ def generate(call: Call) -> flask.Response:
     key, scheduled = _idempotency_key(call)
     marked = "X-CloudScheduler" in call.request.headers and _from_scheduler(call)
     new = services.NewJob(
-        config=resolve_config(call.rt.settings, body),
+        config=resolve_config(call.rt, body),
         trigger=Trigger.SCHEDULER if scheduled or marked else Trigger.CLIENT,
         config_path=body.config_path,
         idempotency_key=key,

@@ -1,22 +1,79 @@
 """Request and response bodies of the api: the one source for validation and the OpenAPI document.
 
 Request models forbid unknown fields, so a typo is a 400 that names it instead of being ignored.
-Response models reuse the domain models (JobError, Review, TrendReport, ...) where they fit.
+Response models reuse the domain models (JobError, Review, TrendReport, ...) where they fit. Text
+the server wrote for itself (a stage's error, a trend source's error, an asset's source) goes
+through ``without_server_paths``: a response names blob keys and file names, never the server's
+folders.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
+from trendreel.api.errors import without_server_paths
 from trendreel.models import JobError, JobStatus, Platform, Review, ReviewStatus, Stage, Trigger
 from trendreel.models.reports import Asset
 from trendreel.models.trends import ScoredTrendItem, SourceReport, TrendReport
 
 JOB_ID_PATTERN = r"^[A-Za-z0-9_-]{6,64}$"
-CURSOR_PATTERN = r"^[A-Za-z0-9_=.:~-]{1,256}$"
+CURSOR_PATTERN = JOB_ID_PATTERN  # a page's cursor is the id of its last job (job_queries)
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"  # printable ASCII, no spaces
+MAX_EXPIRES = 253_402_300_799  # 9999-12-31T23:59:59Z: a bound the document can state
+RESERVED_KEY_PREFIX = "scheduler:"  # Cloud Scheduler's runs: scheduler:{job name}:{time}
+#: Either half of a scheduled run's key, ``scheduler:{job name}:{time}`` (at most 200 characters).
+_SCHEDULER_PART_PATTERN = r"^[\x21-\x7e]{1,188}$"
+
+
+@dataclass(frozen=True)
+class RequestHeader:
+    """A request header the api reads, as the OpenAPI document describes it."""
+
+    schema: dict[str, Any]  # JSON Schema of the values the api accepts
+    note: str = ""  # appended to the route's description of the header, after "; "
+    companions: tuple[tuple[str, str], ...] = ()  # headers sent and read with it: (name, text)
+
+
+REQUEST_HEADERS: dict[str, RequestHeader] = {
+    "Idempotency-Key": RequestHeader(
+        {
+            "type": "string",
+            "pattern": IDEMPOTENCY_KEY_PATTERN,
+            # Any case: Cloud Scheduler's runs use these keys, so no client can take one over.
+            "not": {"pattern": "^[Ss][Cc][Hh][Ee][Dd][Uu][Ll][Ee][Rr]:"},
+        },
+        "1 to 200 printable ASCII characters without spaces; keys starting with "
+        f"'{RESERVED_KEY_PREFIX}' (in any case) are reserved for Cloud Scheduler's runs",
+    ),
+    "X-CloudScheduler": RequestHeader(
+        {"type": "string"},
+        "any value (Cloud Scheduler sends true)",
+        companions=(
+            (
+                "X-CloudScheduler-JobName",
+                "set by Cloud Scheduler: its job's name. With X-CloudScheduler-ScheduleTime it "
+                "names one scheduled run, so a second delivery of the run finds the job the "
+                "first one created (on Google Cloud, only from the scheduler's service account)",
+            ),
+            (
+                "X-CloudScheduler-ScheduleTime",
+                "set by Cloud Scheduler: the run's planned time (RFC 3339), the same on every "
+                "delivery of the run. 'scheduler:{job name}:{time}' must be at most 200 "
+                "characters",
+            ),
+        ),
+    ),
+    "X-CloudScheduler-JobName": RequestHeader(
+        {"type": "string", "pattern": _SCHEDULER_PART_PATTERN}
+    ),
+    "X-CloudScheduler-ScheduleTime": RequestHeader(
+        {"type": "string", "pattern": _SCHEDULER_PART_PATTERN}
+    ),
+}
 
 
 class Strict(BaseModel):
@@ -70,7 +127,9 @@ class TrendsQuery(Strict):
 
 
 class MediaQuery(Strict):
-    expires: int | None = Field(default=None, ge=0, description="signed URL: unix expiry")
+    expires: int | None = Field(
+        default=None, ge=0, le=MAX_EXPIRES, description="signed URL: unix expiry"
+    )
     sig: str | None = Field(default=None, max_length=128, description="signed URL: HMAC")
 
 
@@ -79,6 +138,16 @@ class NoQuery(Strict):
 
 
 # --- responses --------------------------------------------------------------------------------
+
+M = TypeVar("M", bound=BaseModel)
+#: Text from the server's own errors and logs, shown with no absolute path in it.
+ServerText = Annotated[str, AfterValidator(without_server_paths)]
+
+
+def _scrubbed(model: M, *fields: str) -> M:
+    """A copy of ``model`` whose text ``fields`` name no server path."""
+    update = {f: without_server_paths(v) for f in fields if isinstance(v := getattr(model, f), str)}
+    return model.model_copy(update=update)
 
 
 class ErrorBody(BaseModel):
@@ -118,7 +187,7 @@ class JobStatusView(BaseModel):
     theme: str
     created_at: datetime
     updated_at: datetime
-    error_message: str | None
+    error_message: ServerText | None
 
 
 class StageRunView(BaseModel):
@@ -127,7 +196,7 @@ class StageRunView(BaseModel):
     finished_at: datetime | None
     seconds: float | None
     progress: float
-    message: str
+    message: ServerText
 
 
 class JobDetail(JobStatusView):
@@ -136,9 +205,16 @@ class JobDetail(JobStatusView):
     config_path: str | None
     error: JobError | None
     stages: dict[Stage, StageRunView]
-    artifacts: dict[Stage, dict[str, str]] = Field(description="output name -> blob URI")
+    artifacts: dict[Stage, dict[str, str]] = Field(
+        description="output name -> blob key (jobs/{job_id}/{stage}/...)"
+    )
     review: Review | None
     video_url: str | None = Field(description="GET this for the finished video, when completed")
+
+    @field_validator("error")
+    @classmethod
+    def _error_names_no_server_path(cls, error: JobError | None) -> JobError | None:
+        return None if error is None else _scrubbed(error, "message", "hint")
 
 
 class JobList(BaseModel):
@@ -216,6 +292,11 @@ class VideoDetail(VideoSummary):
         default_factory=list, description="voice, visuals and music with source and licence"
     )
 
+    @field_validator("assets")
+    @classmethod
+    def _assets_name_no_server_path(cls, assets: list[Asset]) -> list[Asset]:
+        return [_scrubbed(asset, "source", "detail") for asset in assets]
+
 
 class TrendsResponse(BaseModel):
     job_id: str = Field(description="the job whose trend_collection stage stored these")
@@ -223,6 +304,11 @@ class TrendsResponse(BaseModel):
     count: int
     items: list[ScoredTrendItem]
     sources: list[SourceReport]
+
+    @field_validator("sources")
+    @classmethod
+    def _sources_name_no_server_path(cls, sources: list[SourceReport]) -> list[SourceReport]:
+        return [_scrubbed(source, "error") for source in sources]
 
 
 class TrendReportResponse(BaseModel):

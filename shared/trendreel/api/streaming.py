@@ -3,6 +3,11 @@
 One range per request, which is what browsers' media elements ask for. A Range header this
 module does not understand (another unit, several ranges, bad syntax) is ignored and the whole
 file is served, as the RFC allows; a range starting past the end is 416.
+
+Positions are bounded before ``int()`` (which refuses more than 4,300 digits, a ValueError): a
+number of more than ``MAX_DIGITS`` digits is past the end of any file, so a start that long is
+416, an end that long is clipped to the file and a suffix that long is the whole file, just as
+the number itself would be.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import flask
 from trendreel.api.errors import ApiError
 
 CHUNK_BYTES = 64 * 1024
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+MAX_DIGITS = 18  # 10**18 bytes is an exabyte: no file is that long, and int() stays cheap
+BEYOND_ANY_FILE = 10**MAX_DIGITS
+_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")  # ASCII digits only (\d is any Unicode digit)
 
 
 @dataclass(frozen=True)
@@ -34,6 +41,23 @@ class RangeNotSatisfiableError(Exception):
     pass
 
 
+def _significant(digits: str) -> str:
+    return digits.lstrip("0") or "0"
+
+
+def _before(a: str, b: str) -> bool:
+    """Whether number ``a`` < number ``b``, compared as digit strings (no int() needed)."""
+    x, y = _significant(a), _significant(b)
+    return (len(x), x) < (len(y), y)
+
+
+def _position(digits: str) -> int:
+    """The number, saturated at ``BEYOND_ANY_FILE``: every position past it is past the end
+    of any file, so they all get the same answer (416 for a start, clipped for an end)."""
+    significant = _significant(digits)
+    return BEYOND_ANY_FILE if len(significant) > MAX_DIGITS else int(significant)
+
+
 def parse_range(header: str | None, size: int) -> ByteRange | None:
     """The requested range clipped to the file, or None for "send the whole file"."""
     match = _RANGE.fullmatch((header or "").strip())
@@ -43,16 +67,16 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     if not first and not last:
         return None
     if not first:  # suffix range: the last N bytes
-        suffix = int(last)
+        suffix = _position(last)
         if suffix == 0 or size == 0:
             raise RangeNotSatisfiableError
         return ByteRange(max(size - suffix, 0), size - 1)
-    start = int(first)
-    end = int(last) if last else size - 1
-    if last and end < start:
+    if last and _before(last, first):
         return None  # syntactically invalid: ignored
+    start = _position(first)
     if start >= size:
         raise RangeNotSatisfiableError
+    end = _position(last) if last else size - 1
     return ByteRange(start, min(end, size - 1))
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import flask
 import pytest
 from flask.testing import FlaskClient
-from werkzeug.test import EnvironBuilder
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from tests.unit.api.conftest import AUTH, error_code
 from tests.unit.api.fakes import FakeJobStore, FakeTaskQueue, finished_job, make_job
@@ -105,6 +106,65 @@ def test_an_oversized_chunked_body_is_413(client: FlaskClient, path: str) -> Non
     response = client.open(environ)
 
     assert response.status_code == 413
+
+
+def _raw_post(
+    client: FlaskClient, path: str, body: bytes, content_length: str | None
+) -> flask.Response:
+    """POST with exactly this Content-Length (None: chunked, so none at all). The environ goes
+    to the app as is: the test client would rebuild it, and the header with it."""
+    builder = EnvironBuilder(
+        path=path,
+        method="POST",
+        input_stream=io.BytesIO(body),
+        headers=list(JSON.items()),
+        environ_base=client.environ_base,
+    )
+    environ = builder.get_environ()
+    if content_length is None:
+        del environ["CONTENT_LENGTH"]
+        environ["wsgi.input_terminated"] = True
+    else:
+        environ["CONTENT_LENGTH"] = content_length
+    app_iter, status, headers = run_wsgi_app(client.application, environ, buffered=True)
+    return flask.Response(b"".join(app_iter), status=status, headers=headers)
+
+
+@pytest.mark.usefixtures("unchanged")
+@pytest.mark.parametrize("path", POST_ROUTES)
+@pytest.mark.parametrize(
+    "content_length", ["-1", "abc", "9" * 5000, "1" * 19, "+16", "16.0", "0x10", "16, 16", "\u00b2"]
+)
+def test_a_malformed_content_length_is_400(
+    client: FlaskClient, path: str, content_length: str
+) -> None:
+    # werkzeug reads all of these as 0, i.e. an empty body: POST /generate would start a job
+    # with every default although the client sent something else.
+    response = _raw_post(client, path, b'{"theme": "tea", "reason": "x"}', content_length)
+
+    assert response.status_code == 400
+    assert error_code(response) == "invalid_content_length"
+    assert "Content-Length" in response.get_json()["error"]["message"]
+    assert response.headers["Connection"] == "close"
+
+
+@pytest.mark.parametrize("content_length", [None, "", "0", "00", " 0 "])
+def test_no_body_chunked_or_empty_still_starts_a_default_job(
+    client: FlaskClient, store: FakeJobStore, queue: FakeTaskQueue, content_length: str | None
+) -> None:
+    response = _raw_post(client, "/generate", b"", content_length)
+
+    assert response.status_code == 202
+    assert store.get(response.get_json()["job_id"]) is not None
+
+
+def test_a_chunked_body_is_read(client: FlaskClient, store: FakeJobStore) -> None:
+    response = _raw_post(client, "/generate", b'{"theme": "chunked tea"}', None)
+
+    assert response.status_code == 202
+    job = store.get(response.get_json()["job_id"])
+    assert job is not None
+    assert job.theme == "chunked tea"
 
 
 def test_a_body_at_the_limit_is_accepted(client: FlaskClient) -> None:

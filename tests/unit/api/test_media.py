@@ -49,6 +49,8 @@ def test_the_whole_file_with_the_bearer_token(client: FlaskClient) -> None:
         ("bytes=100-999999999", 100, SIZE - 1),  # clipped to the file
         (f"bytes=-{SIZE * 2}", 0, SIZE - 1),  # suffix longer than the file
         (f"bytes={SIZE - 1}-{SIZE - 1}", SIZE - 1, SIZE - 1),  # the last byte
+        ("bytes=10-" + "9" * 5000, 10, SIZE - 1),  # an end past any file is clipped
+        ("bytes=-" + "9" * 5000, 0, SIZE - 1),  # a suffix past any file is all of it
     ],
 )
 def test_a_range_is_206_with_exactly_those_bytes(
@@ -63,7 +65,16 @@ def test_a_range_is_206_with_exactly_those_bytes(
     assert response.headers["Accept-Ranges"] == "bytes"
 
 
-@pytest.mark.parametrize("header", [f"bytes={SIZE}-", f"bytes={SIZE + 10}-{SIZE + 20}", "bytes=-0"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        f"bytes={SIZE}-",
+        f"bytes={SIZE + 10}-{SIZE + 20}",
+        "bytes=-0",
+        "bytes=" + "9" * 5000 + "-",  # more digits than int() accepts (4,300)
+        "bytes=" + "1" * 4301 + "-" + "2" * 4301,
+    ],
+)
 def test_an_unsatisfiable_range_is_416(client: FlaskClient, header: str) -> None:
     response = client.get(URL, headers={**AUTH, "Range": header})
 

@@ -25,6 +25,12 @@ from trendreel.api.streaming import ByteRange, RangeNotSatisfiableError, parse_r
         ("bytes=+1-2", None),
         ("lines=1-2", None),
         ("bytes 1-2", None),
+        ("bytes=\u0661-2", None),  # a Unicode digit is not a digit here
+        ("bytes=0-" + "9" * 5000, ByteRange(0, 99)),  # an end past any file is clipped
+        ("bytes=-" + "9" * 5000, ByteRange(0, 99)),  # a suffix past any file is all of it
+        ("bytes=" + "0" * 5000 + "10-20", ByteRange(10, 20)),  # leading zeros are free
+        ("bytes=" + "9" * 5000 + "-2", None),  # last < first, however long: ignored
+        ("bytes=" + "9" * 5000 + "-" + "9" * 4999, None),
     ],
 )
 def test_parse_range(header: str | None, expected: ByteRange | None) -> None:
@@ -32,7 +38,15 @@ def test_parse_range(header: str | None, expected: ByteRange | None) -> None:
 
 
 @pytest.mark.parametrize(
-    ("header", "size"), [("bytes=100-", 100), ("bytes=-0", 100), ("bytes=-5", 0)]
+    ("header", "size"),
+    [
+        ("bytes=100-", 100),
+        ("bytes=-0", 100),
+        ("bytes=-5", 0),
+        ("bytes=" + "9" * 5000 + "-", 100),  # past int()'s 4,300-digit limit
+        ("bytes=" + "9" * 19 + "-" + "9" * 20, 100),
+        ("bytes=-" + "0" * 5000, 100),
+    ],
 )
 def test_unsatisfiable_ranges(header: str, size: int) -> None:
     with pytest.raises(RangeNotSatisfiableError):

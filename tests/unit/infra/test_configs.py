@@ -7,8 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from tests.support.cloud_run.infra import INFRA
 from tests.support.cloud_run.spec import Infra
 from tests.unit.infra.conftest import DEFAULT
@@ -80,10 +78,9 @@ class _Client:
 
 
 def test_generate_with_config_path_daily_yaml_reads_the_uploaded_file(
-    infra: Infra, monkeypatch: pytest.MonkeyPatch
+    infra: Infra,
 ) -> None:
-    monkeypatch.setattr(config_source, "_gcs_client", _Client)
     root = infra.services["api"].env["TRENDREEL_CONFIG_ROOT"]
     settings = Settings(backend="gcp", config_root=root)
-    config = config_source.load(settings, "daily.yaml")
+    config = config_source.load(settings, "daily.yaml", _Client)
     assert config == load_config_file(CONFIGS / "daily.yaml")
