@@ -16,7 +16,10 @@ to fail instead, e.g. in CI).
   (``_TASKS_LAUNCHER``) that binds it to 127.0.0.1 only and fills gaps the delivery protocol
   relies on: GetTask, NOT_FOUND for unknown queues, ALREADY_EXISTS for a reused task name, and
   tasks being delivered still count as listed/pending. It still retries without backoff and
-  ignores dispatch deadlines and OIDC tokens: those are unit-tested on the adapter.
+  ignores dispatch deadlines: those are unit-tested on the adapter. Started with an identity
+  URL (``start_tasks_emulator(identity_url=...)``), it sends a task's OIDC token as Cloud
+  Tasks does (``Authorization: Bearer``, an ID token for the task's service account and
+  audience, from the identity double's generateIdToken); without one it sends none.
 """
 
 from __future__ import annotations
@@ -303,7 +306,7 @@ def gcs_blob_store(
 
 # Runs inside the emulator's own virtualenv (protobuf 4); see the module docstring.
 _TASKS_LAUNCHER = r"""
-import logging, signal, sys, threading
+import json, logging, signal, sys, threading, urllib.parse, urllib.request
 from concurrent import futures
 
 import grpc
@@ -359,6 +362,38 @@ class State(emu.QueueState):
         if name not in self._queues:
             raise NotFound(f"Queue {name} does not exist.")
         return self._queues[name]
+
+
+IDENTITY_URL = sys.argv[4] if len(sys.argv) > 4 else ""  # the identity double, if any
+_make_task_request = emu._make_task_request
+
+
+def _id_token(email, audience):
+    # IAM Credentials generateIdToken, as Cloud Tasks does on the queue's behalf.
+    name = urllib.parse.quote(email, safe="@")
+    url = f"{IDENTITY_URL}/v1/projects/-/serviceAccounts/{name}:generateIdToken"
+    body = json.dumps({"audience": audience, "includeEmail": True}).encode()
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)["token"]
+
+
+def make_task_request(queue_name, task, host, port):
+    # An HTTP task with an OIDC token is sent with "Authorization: Bearer <ID token>" for the
+    # token's service account; "If not specified, the URI specified in target will be used" as
+    # the audience (cloud.google.com/tasks/docs/reference/rest/v2/projects.locations.queues.tasks
+    # #HttpRequest, #OidcToken). A copy of the task carries it: the stored task never does.
+    oidc = task.http_request.oidc_token
+    if IDENTITY_URL and task.http_request.url and oidc.service_account_email:
+        token = _id_token(oidc.service_account_email, oidc.audience or task.http_request.url)
+        task = type(task)(task)
+        task.http_request.headers["Authorization"] = f"Bearer {token}"
+    return _make_task_request(queue_name, task, host, port)
+
+
+emu._make_task_request = make_task_request
 
 
 class Servicer(emu.Greeter):
@@ -438,10 +473,17 @@ class TasksEmulator:
         self.process.stop()
 
 
-def _start_tasks() -> TasksEmulator:
+def _start_tasks(
+    max_attempts: int = TASKS_MAX_ATTEMPTS, identity_url: str | None = None
+) -> TasksEmulator:
+    """The Tasks emulator; each task gets ``max_attempts`` attempts. With ``identity_url`` (the
+    base URL of tests.support.cloud_run.identity.GoogleIdentity), an HTTP task with an OIDC
+    token is sent with ``Authorization: Bearer`` and an ID token minted there."""
     python = tasks_emulator_venv() / "bin" / "python"
     port = _free_port()
-    argv = [str(python), "-c", _TASKS_LAUNCHER, HOST, str(port), str(TASKS_MAX_ATTEMPTS - 1)]
+    argv = [str(python), "-c", _TASKS_LAUNCHER, HOST, str(port), str(max_attempts - 1)]
+    if identity_url:
+        argv.append(identity_url)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     process = _Process("cloud-tasks", argv, env=env)
     try:

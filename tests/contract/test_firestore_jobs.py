@@ -51,7 +51,7 @@ def test_claims_from_two_instances_exactly_one_wins(
     def claim(store: FirestoreJobStore, holder: str) -> Callable[[], object]:
         stage = Stage.TREND_COLLECTION
         return lambda: store.update(
-            job.id, lambda j: lifecycle.claim(j, stage, 1, holder, NOW, 300)
+            job.id, lambda j: lifecycle.claim(j, stage, 1, holder, NOW, 30, 10)
         )
 
     results = race(claim(a, "holder-a"), claim(b, "holder-b"))

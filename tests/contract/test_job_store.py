@@ -273,7 +273,7 @@ def test_two_claims_at_once_exactly_one_wins(job_store: JobStore) -> None:
 
         def claim(holder: str, job_id: str = job.id) -> Job:
             return job_store.update(
-                job_id, lambda j: lifecycle.claim(j, STAGE, 1, holder, NOW, 300)
+                job_id, lambda j: lifecycle.claim(j, STAGE, 1, holder, NOW, 30, 10)
             )
 
         results = race(lambda: claim("holder-a"), lambda: claim("holder-b"))
@@ -295,7 +295,7 @@ def test_two_retries_at_once_exactly_one_wins(job_store: JobStore) -> None:
     for attempt in range(REPEATS):
         job = make_job(NOW + timedelta(minutes=attempt))
         job_store.create(job)
-        job_store.update(job.id, lambda j: lifecycle.claim(j, STAGE, 1, "h", NOW, 300))
+        job_store.update(job.id, lambda j: lifecycle.claim(j, STAGE, 1, "h", NOW, 30, 10))
         failed = job_store.update(job.id, lambda j: lifecycle.fail(j, STAGE, stage_error(), 1, NOW))
         assert failed.status == JobStatus.FAILED
 
@@ -373,7 +373,7 @@ def test_list_jobs_status_filter(job_store: JobStore) -> None:
 def test_list_jobs_status_follows_updates(job_store: JobStore) -> None:
     job = make_job()
     job_store.create(job)
-    job_store.update(job.id, lambda j: lifecycle.claim(j, STAGE, 1, "h", NOW, 300))
+    job_store.update(job.id, lambda j: lifecycle.claim(j, STAGE, 1, "h", NOW, 30, 10))
     assert job_store.list_jobs(status=JobStatus.PENDING, limit=10, cursor=None) == ([], None)
     running, _ = job_store.list_jobs(status=JobStatus.RUNNING, limit=10, cursor=None)
     assert ids(running) == [job.id]
@@ -466,7 +466,7 @@ def test_stuck_follows_updates(job_store: JobStore) -> None:
     job_store.create(job)
     assert ids(job_store.stuck(updated_before=NOW, limit=10)) == [job.id]
 
-    job_store.update(job.id, lambda j: lifecycle.claim(j, STAGE, 1, "h", NOW, 300))
+    job_store.update(job.id, lambda j: lifecycle.claim(j, STAGE, 1, "h", NOW, 30, 10))
     assert job_store.stuck(updated_before=NOW, limit=10) == []
     assert ids(job_store.stuck(updated_before=NOW + timedelta(seconds=1), limit=10)) == [job.id]
 

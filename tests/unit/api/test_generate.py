@@ -105,6 +105,30 @@ def test_same_idempotency_key_returns_the_same_job_without_a_second_one(
     assert _only_job(store).idempotency_key == "nightly-2025-03-14"
 
 
+def test_a_key_replayed_with_another_body_is_422_and_changes_nothing(
+    client: FlaskClient, store: FakeJobStore, queue: FakeTaskQueue
+) -> None:
+    headers = {**AUTH, "Idempotency-Key": "nightly-2025-03-14"}
+    first = client.post("/generate", json={"theme": "tea"}, headers=headers)
+    # Same request, other key order and spacing: still a replay.
+    same = client.post(
+        "/generate",
+        data='{ "theme":"tea" }',
+        headers={**headers, "Content-Type": "application/json"},
+    )
+
+    other = client.post("/generate", json={"theme": "coffee"}, headers=headers)
+
+    assert same.status_code == 202
+    assert same.get_json()["job_id"] == first.get_json()["job_id"]
+    assert other.status_code == 422
+    assert error_code(other) == "idempotency_key_reused"
+    assert other.get_json()["error"]["details"] == {"job_id": first.get_json()["job_id"]}
+    assert len(store.jobs) == 1
+    assert _only_job(store).theme == "tea"
+    assert len(queue.tasks) == 1
+
+
 def test_different_idempotency_keys_create_different_jobs(
     client: FlaskClient, store: FakeJobStore, queue: FakeTaskQueue
 ) -> None:

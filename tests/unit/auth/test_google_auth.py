@@ -18,6 +18,7 @@ from tests.unit.auth.conftest import (
     mint,
 )
 from trendreel import google_auth
+from trendreel.bootstrap import Runtime
 from trendreel.google_auth import (
     CertsUnavailableError,
     ForbiddenCallerError,
@@ -149,13 +150,14 @@ def test_the_certificate_set_is_fetched_once_and_kept_for_its_max_age(
     assert cert_fetches(certs_server) == 2
 
 
-def test_the_process_wide_cache_is_shared_by_url(
-    google_key: Key, certs_server: FixtureServer, certs_url: str
+def test_a_runtime_keeps_one_certificate_cache_for_all_its_requests(
+    google_key: Key, certs_server: FixtureServer, certs_url: str, rt: Runtime
 ) -> None:
+    rt.settings = rt.settings.model_copy(update={"google_certs_url": certs_url})
     for _ in range(3):
-        verify(mint(google_key), google_auth.certs_for(certs_url))
+        verify(mint(google_key), rt.google_certs())
 
-    assert google_auth.certs_for(certs_url) is google_auth.certs_for(certs_url)
+    assert rt.google_certs() is rt.google_certs()
     assert cert_fetches(certs_server) == 1
 
 

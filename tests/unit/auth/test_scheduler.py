@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from tests.unit.api.conftest import AUTH, error_code
 from tests.unit.api.fakes import FakeJobStore, FakeTaskQueue
-from tests.unit.auth.conftest import Key, mint
+from tests.unit.auth.conftest import PERSON, Key, mint
 from trendreel.models import Trigger
 
 RUN = {
@@ -119,3 +119,38 @@ def test_the_scheduler_with_its_oidc_token_on_gcp(
     assert first.status_code == again.status_code == 202
     [job] = store.jobs.values()
     assert (job.theme, job.trigger) == ("coffee", Trigger.SCHEDULER)
+
+
+@pytest.mark.usefixtures("gcp")
+def test_only_the_schedulers_account_makes_a_scheduled_run(
+    client: FlaskClient, store: FakeJobStore, google_key: Key
+) -> None:
+    # An allow-listed person copying the scheduler's headers cannot take its run over: the
+    # headers are ignored, and each call is a job of its own.
+    person = {**RUN, "Authorization": f"Bearer {mint(google_key, email=PERSON)}"}
+    first = client.post("/generate", json={"theme": "coffee"}, headers=person)
+    again = client.post("/generate", json={"theme": "coffee"}, headers=person)
+    assert first.status_code == again.status_code == 202
+    assert first.get_json()["job_id"] != again.get_json()["job_id"]
+    assert {j.trigger for j in store.jobs.values()} == {Trigger.CLIENT}
+    assert {j.idempotency_key for j in store.jobs.values()} == {None}
+
+    scheduler = {**RUN, "Authorization": f"Bearer {mint(google_key)}"}
+    run = client.post("/generate", json={"theme": "coffee"}, headers=scheduler)
+    assert store.jobs[run.get_json()["job_id"]].trigger == Trigger.SCHEDULER
+
+
+@pytest.mark.parametrize("key", ["scheduler:trendreel-daily:2025-03-14T12:00:00Z", "Scheduler:x"])
+def test_the_scheduler_key_namespace_is_reserved(
+    client: FlaskClient, store: FakeJobStore, key: str
+) -> None:
+    scheduled_run = client.post("/generate", json={"theme": "tea"}, headers=scheduled())
+    assert scheduled_run.status_code == 202
+
+    response = client.post(
+        "/generate", json={"theme": "x"}, headers={**AUTH, "Idempotency-Key": key}
+    )
+
+    assert response.status_code == 400
+    assert error_code(response) == "reserved_idempotency_key"
+    assert len(store.jobs) == 1  # nothing created, the scheduled run untouched
