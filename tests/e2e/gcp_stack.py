@@ -1,23 +1,32 @@
-"""The whole pipeline with ``backend = gcp`` on one machine: the three emulators, and every
-function in its own functions-framework process on 127.0.0.1, as separate Cloud Run services.
+"""The whole pipeline as Google Cloud runs it, on one machine: the three emulators, and every
+function behind a Cloud Run edge configured by infra/ itself.
 
-    with GcpStack() as stack:               # skips (pytest) when an emulator cannot start
-        api = stack.api_client()            # Authorization: Bearer <the run's API key>
-        job_id = submit(api)
+    with GcpStack() as stack:                 # skips (pytest) when an emulator cannot start
+        stack.run_schedule("generate")        # Cloud Scheduler's POST /generate, OIDC token
+        api = stack.api_client()              # a client on the internet: the api's public URL
         stack.wait_for_job(api, job_id, finished)
-        stack.job_document(job_id)          # the Firestore document, read directly
-        stack.object_names(f"jobs/{job_id}/")   # the bucket, listed directly
+        stack.job_document(job_id)            # the Firestore document, read directly
+        stack.object_names(f"jobs/{job_id}/") # the bucket, listed directly
 
-What runs, all bound to 127.0.0.1 and stopped by PID when the block ends (also on failure):
+What runs, all on 127.0.0.1 and stopped by PID when the block ends (also on failure):
 
 - the Firestore emulator (Java) and the Cloud Tasks emulator (its own virtualenv), started by
   ``tests.contract.gcp_fixtures``; the Cloud Storage emulator inside this process;
-- ``functions-framework --source functions/<name>/main.py --target handle`` for each of
-  FUNCTIONS, each on its own port. ``TRENDREEL_FUNCTION_URLS`` gives every function the URL of
-  every other one (on Cloud Run each service has its own URL too); ``TRENDREEL_STAGE_AUTH=none``
-  because the Tasks emulator sends no OIDC token; the api accepts an API key listed by its
-  SHA-256 in ``TRENDREEL_API_KEY_HASHES``. Each run has its own HOME, and each function its own
-  TMPDIR (Cloud Run's /tmp is per instance).
+- ``GoogleIdentity``: Google's token infrastructure (a signing key, its v1 certificate set, and
+  generateIdToken), which the Tasks emulator and the scheduler driver mint OIDC tokens from;
+- infra/services.yaml resolved for this deployment (``tests.support.cloud_run.infra``): each
+  function's environment, ingress, invoker check and invokers exactly as Terraform computes them,
+  the one queue per stage, the service accounts, the schedules;
+- one ``CloudRunEdge`` per function: Cloud Run's front end (it verifies the callers' ID tokens
+  and forwards them with the signature removed, refuses the internet on internal-only services,
+  caps requests, times them out) in front of ``functions-framework --source
+  functions/<name>/main.py``, whose environment is infra's plus what Cloud Run's container
+  contract adds plus the platform: where the emulators and Google's certificates are, and a HOME
+  and TMPDIR of its own (Cloud Run's /tmp is per instance).
+
+Callers reach the services as in production: Cloud Tasks and Cloud Scheduler at the services'
+URLs (in-project sources), clients and on-call at the api's public address with an API key or an
+allow-listed account's ID token.
 
 One command runs a job end to end and prints what Firestore and Cloud Storage hold::
 
@@ -26,16 +35,12 @@ One command runs a job end to end and prints what Firestore and Cloud Storage ho
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import json
 import logging
 import os
 import secrets
 import shutil
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -44,124 +49,29 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import httpx
 import pytest
 
 from tests.contract import gcp_fixtures
 from tests.e2e.conftest import finished, short_config
+from tests.support.cloud_run.edge import CloudRunEdge, free_port, start_edges
+from tests.support.cloud_run.identity import GoogleIdentity
+from tests.support.cloud_run.infra import INFRA, Deployment, resolve
+from tests.support.cloud_run.scheduler import SchedulerDriver
+from tests.support.cloud_run.spec import Infra, ServiceSpec
 
 HOST = gcp_fixtures.HOST
 PROJECT = gcp_fixtures.PROJECT
+PROJECT_NUMBER = "123456789012"
 LOCATION = gcp_fixtures.LOCATION
-QUEUE = "trendreel-stages"
-COLLECTION = "jobs"
 REPO = Path(__file__).resolve().parents[2]
 STAGES = ("trend_collection", "trend_analysis", "content_generation", "composition", "review")
 FUNCTIONS = ("api", *STAGES, "sweeper")
-READY_TIMEOUT = 90.0  # seven Python processes importing the Google clients on two cores
-STOP_TIMEOUT = 15.0  # gunicorn's graceful stop waits for requests in flight; then SIGKILL
-_EMULATOR_VARS = ("FIRESTORE_EMULATOR_HOST", "STORAGE_EMULATOR_HOST", "CLOUD_TASKS_EMULATOR_HOST")
-_INHERITED_PREFIXES = ("TRENDREEL_", "GOOGLE_", "CLOUDSDK_", "GCLOUD_")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def _functions_framework() -> str:
-    beside = Path(sys.executable).with_name("functions-framework")
-    found = str(beside) if beside.is_file() else shutil.which("functions-framework")
-    if found is None:
-        raise RuntimeError("functions-framework not found (pip install -e '.[dev]')")
-    return found
-
-
-def _children(pid: int) -> list[int]:
-    """PIDs whose parent is ``pid`` (gunicorn's workers under its master)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            if int(fields[1]) == pid:
-                found.append(int(stat.parent.name))
-    return found
-
-
-def _is_function_process(pid: int) -> bool:
-    try:
-        return b"functions-framework" in Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return False
-
-
-class FunctionProcess:
-    """One function served by functions-framework (a gunicorn master and its worker)."""
-
-    def __init__(self, name: str, port: int, env: dict[str, str], log_path: Path) -> None:
-        self.name = name
-        self.port = port
-        self.url = f"http://{HOST}:{port}/"
-        self.log_path = log_path
-        self._log: IO[bytes] = log_path.open("wb")
-        argv = [_functions_framework(), "--source", f"functions/{name}/main.py"]
-        argv += ["--target", "handle", "--host", HOST, "--port", str(port)]
-        self.popen = subprocess.Popen(
-            argv, cwd=REPO, env=env, stdin=subprocess.DEVNULL, stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        self.pid = self.popen.pid
-
-    def wait_ready(self, deadline: float) -> None:
-        """Until the api's /health says ok, or a stage function answers GET with 405."""
-        path, expected = ("health", 200) if self.name == "api" else ("", 405)
-        last = "no answer"
-        while time.monotonic() < deadline:
-            if self.popen.poll() is not None:
-                raise RuntimeError(
-                    f"{self.name} exited with {self.popen.returncode}:\n{self.tail()}"
-                )
-            try:
-                answer = httpx.get(self.url + path, timeout=5)
-            except httpx.HTTPError as exc:
-                last = type(exc).__name__
-            else:
-                if answer.status_code == expected:
-                    return
-                last = f"{answer.status_code} {answer.text[:300]}"
-                if self.name != "api":  # a stage answers at once or never the right way
-                    break
-            time.sleep(0.2)
-        raise RuntimeError(f"{self.name} not ready (last: {last}):\n{self.tail()}")
-
-    def tail(self, lines: int = 30) -> str:
-        self._log.flush()
-        text = self.log_path.read_text(errors="replace").splitlines()
-        return "\n".join(text[-lines:])
-
-    def terminate(self) -> list[int]:
-        """SIGTERM to this PID (gunicorn stops its worker); returns the worker PIDs seen."""
-        workers = _children(self.pid)
-        if self.popen.poll() is None:
-            with contextlib.suppress(ProcessLookupError):  # it may have just exited
-                os.kill(self.pid, signal.SIGTERM)
-        return workers
-
-    def wait_stopped(self, workers: list[int], timeout: float) -> None:
-        try:
-            self.popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-            self.popen.wait(timeout=10)
-        for pid in workers:  # normally gone with their master; never leave one behind
-            if _is_function_process(pid):
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-        self._log.close()
+ONCALL_SA = f"oncall@{PROJECT}.iam.gserviceaccount.com"
+# Inherited from this process: what any program needs, never a trendreel or Google setting.
+_INHERITED = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
 @dataclass(frozen=True)
@@ -172,16 +82,44 @@ class Emulators:
 
 
 class GcpStack:
-    """The emulators plus one process per function; a context manager that stops them all."""
+    """The emulators, the identity double and one edge per function; stops them all."""
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(self, variables: Mapping[str, Any] | None = None) -> None:
         self.api_key = "trk_" + secrets.token_urlsafe(32)  # this run only; sent, never logged
-        self.extra_env = dict(env or {})
         self.bucket_name = f"trendreel-e2e-{secrets.token_hex(6)}"
-        self.queue_path = f"projects/{PROJECT}/locations/{LOCATION}/queues/{QUEUE}"
-        self.functions: dict[str, FunctionProcess] = {}
         self.dir = Path(tempfile.mkdtemp(prefix="trendreel-gcp-stack-"))
+        self.variables = dict(variables or {})
+        self.identity = GoogleIdentity()
+        self.scheduler = SchedulerDriver(self.identity)
+        self.edges: dict[str, CloudRunEdge] = {}
+        self._revisions = 0
         self._emulators: dict[str, Any] = {}
+        self._urls = {name: f"http://{HOST}:{free_port()}" for name in FUNCTIONS}
+        self.infra: Infra = self.resolve()
+
+    # -- what infra/ deploys, here -------------------------------------------------------------
+
+    def deployment(self, **variables: Any) -> Deployment:
+        """infra/ applied to this stack: its bucket, its services' URLs, an API key and an
+        on-call account for the api, the repository as the image's source folder."""
+        return Deployment(
+            project=PROJECT,
+            project_number=PROJECT_NUMBER,
+            region=LOCATION,
+            bucket=self.bucket_name,
+            function_urls=self._urls,
+            variables={
+                "function_source_dir": str(REPO),
+                "api_key_hashes": [hashlib.sha256(self.api_key.encode()).hexdigest()],
+                "api_allowed_principals": [ONCALL_SA],
+                "api_invoker_members": [f"serviceAccount:{ONCALL_SA}"],
+                **self.variables,
+                **variables,
+            },
+        )
+
+    def resolve(self, **variables: Any) -> Infra:
+        return resolve(self.deployment(**variables))
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -199,18 +137,30 @@ class GcpStack:
         self.stop()
 
     def start(self) -> None:
+        self.identity.start()
         self._start_emulators()
         self.emulators.storage.client.create_bucket(self.bucket_name)
-        self.emulators.tasks.client.create_queue(
-            parent=f"projects/{PROJECT}/locations/{LOCATION}", queue={"name": self.queue_path}
+        self._upload_configs()
+        parent = f"projects/{PROJECT}/locations/{LOCATION}"
+        for queue in self.infra.queue_names.values():
+            self.emulators.tasks.client.create_queue(
+                parent=parent, queue={"name": f"{parent}/queues/{queue}"}
+            )
+        (self.dir / "logs").mkdir()
+        self.edges = start_edges(
+            self.infra.services.values(),
+            self.identity,
+            self.platform_env,
+            log_dir=self.dir / "logs",
         )
-        self._start_functions()
 
     def _start_emulators(self) -> None:
+        identity_url = self.identity.url
+        attempts = self.infra.task_max_attempts  # as infra's queues retry_config says
         starters: dict[str, Callable[[], Any]] = {
             "firestore": gcp_fixtures.start_firestore_emulator,
             "storage": gcp_fixtures.start_storage_emulator,
-            "tasks": gcp_fixtures.start_tasks_emulator,
+            "tasks": lambda: gcp_fixtures.start_tasks_emulator(attempts, identity_url),
         }
         failures = []
         with ThreadPoolExecutor(len(starters)) as pool:  # Java's start-up dominates: overlap
@@ -228,19 +178,24 @@ class GcpStack:
         if failures:
             gcp_fixtures.unavailable("; ".join(failures))
 
+    def _upload_configs(self) -> None:
+        """What infra/configs.tf uploads: every file of infra/configs under configs/."""
+        for path in sorted((INFRA / "configs").rglob("*")):
+            if path.is_file():
+                name = f"configs/{path.relative_to(INFRA / 'configs').as_posix()}"
+                self.bucket().blob(name).upload_from_filename(str(path))
+
     @property
     def emulators(self) -> Emulators:
         return Emulators(**self._emulators)
 
-    def function_env(self, urls: Mapping[str, str], name: str) -> dict[str, str]:
-        tmp = self.dir / "tmp" / name
-        tmp.mkdir(parents=True)
-        inherited = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(_INHERITED_PREFIXES) and k not in _EMULATOR_VARS
-        }
+    def platform_env(self, spec: ServiceSpec) -> dict[str, str]:
+        """What the platform gives a container beyond infra's environment: Google's APIs (here
+        the emulators and the identity double) and a home and /tmp of its own."""
+        tmp = self.dir / "tmp" / spec.name
+        tmp.mkdir(parents=True, exist_ok=True)
         e = self.emulators
+        inherited = {k: os.environ[k] for k in _INHERITED if k in os.environ}
         return {
             **inherited,
             "HOME": str(self.dir / "home"),
@@ -249,41 +204,31 @@ class GcpStack:
             "FIRESTORE_EMULATOR_HOST": e.firestore.host,
             "STORAGE_EMULATOR_HOST": e.storage.endpoint,
             "CLOUD_TASKS_EMULATOR_HOST": e.tasks.host,
-            "TRENDREEL_BACKEND": "gcp",
-            "TRENDREEL_GCP_PROJECT": PROJECT,
-            "TRENDREEL_GCP_LOCATION": LOCATION,
-            "TRENDREEL_GCS_BUCKET": self.bucket_name,
-            "TRENDREEL_FIRESTORE_COLLECTION": COLLECTION,
-            "TRENDREEL_QUEUE_NAME": QUEUE,
-            "TRENDREEL_TASK_MAX_ATTEMPTS": str(gcp_fixtures.TASKS_MAX_ATTEMPTS),
-            "TRENDREEL_FUNCTION_URLS": json.dumps(dict(urls)),
-            "TRENDREEL_STAGE_AUTH": "none",
-            "TRENDREEL_API_KEY_HASHES": hashlib.sha256(self.api_key.encode()).hexdigest(),
-            **self.extra_env,
+            "TRENDREEL_GOOGLE_CERTS_URL": self.identity.certs_url,
         }
 
-    def _start_functions(self) -> None:
-        ports = {name: _free_port() for name in FUNCTIONS}
-        urls = {name: f"http://{HOST}:{port}/" for name, port in ports.items()}
-        (self.dir / "home").mkdir()
-        (self.dir / "logs").mkdir()
-        for name in FUNCTIONS:
-            env = self.function_env(urls, name)
-            log = self.dir / "logs" / f"{name}.log"
-            self.functions[name] = FunctionProcess(name, ports[name], env, log)
-        deadline = time.monotonic() + READY_TIMEOUT
-        for process in self.functions.values():
-            process.wait_ready(deadline)
+    def redeploy(self, function: str, **variables: Any) -> CloudRunEdge:
+        """Apply infra/ again with other variables and roll ``function`` out: a new revision
+        (its configuration and its instance) behind the same URL."""
+        spec = self.resolve(**variables).services[function]
+        self.edges.pop(function).stop()
+        self._revisions += 1
+        log_dir = self.dir / "logs" / f"{function}-{self._revisions}"
+        log_dir.mkdir(parents=True)
+        edge = CloudRunEdge(
+            spec, self.identity, platform_env=self.platform_env(spec), log_dir=log_dir
+        )
+        self.edges[function] = edge.start()
+        return edge
 
     def stop(self) -> None:
-        """Stop every process by its PID: functions first (all at once), then the emulators."""
-        workers = {name: p.terminate() for name, p in self.functions.items()}
-        for name, process in self.functions.items():
+        """Stop every process by its PID: functions first, then the emulators."""
+        for name, edge in self.edges.items():
             try:
-                process.wait_stopped(workers[name], STOP_TIMEOUT)
+                edge.stop()
             except Exception as exc:
-                print(f"stopping {name} (pid {process.pid}): {exc}", file=sys.stderr)
-        self.functions.clear()
+                print(f"stopping {name}: {exc}", file=sys.stderr)
+        self.edges.clear()
         for name in ("tasks", "firestore", "storage"):
             emulator = self._emulators.pop(name, None)
             if emulator is not None:
@@ -291,27 +236,52 @@ class GcpStack:
                     emulator.stop()
                 except Exception as exc:
                     print(f"stopping the {name} emulator: {exc}", file=sys.stderr)
+        self.identity.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def print_logs(self, lines: int = 40) -> None:
-        for name, process in self.functions.items():
-            print(f"----- {name} (pid {process.pid}) -----\n{process.tail(lines)}", file=sys.stderr)
+        for name, edge in self.edges.items():
+            print(f"----- {name} -----\n{edge.log_tail(lines)}", file=sys.stderr)
 
-    # -- clients -------------------------------------------------------------------------------
+    # -- callers -------------------------------------------------------------------------------
 
     @property
     def api_url(self) -> str:
-        return self.functions["api"].url.rstrip("/")
+        """The api's URL: the audience of its callers' ID tokens."""
+        return self.infra.services["api"].url
 
     def api_client(self, key: str | None = None) -> httpx.Client:
+        """A client on the internet with an API key, at the api's public address."""
         headers = {"Authorization": f"Bearer {self.api_key if key is None else key}"}
-        return httpx.Client(base_url=self.api_url, headers=headers, timeout=30)
+        base = self.edges["api"].external_url.rstrip("/")
+        return httpx.Client(base_url=base, headers=headers, timeout=60)
+
+    def oncall_client(self) -> httpx.Client:
+        """On-call with `gcloud auth print-identity-token --impersonate-service-account`."""
+        token = self.identity.mint(ONCALL_SA, self.api_url)
+        base = self.edges["api"].external_url.rstrip("/")
+        return httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+    def run_schedule(
+        self, name: str, schedule_time: datetime | None = None, **variables: Any
+    ) -> httpx.Response:
+        """One execution of a Cloud Scheduler job as infra/ defines it (with ``variables``
+        applied, e.g. another generate_body), for ``schedule_time`` (default: this minute)."""
+        infra = self.resolve(**variables) if variables else self.infra
+        return self.scheduler.run(infra.schedules[name], schedule_time)
+
+    # -- where the state lives -----------------------------------------------------------------
 
     def job_document(self, job_id: str) -> dict[str, Any]:
         """The job's Firestore document as stored (``job`` holds the whole Job as JSON)."""
-        snapshot = self.emulators.firestore.client.collection(COLLECTION).document(job_id).get()
-        assert snapshot.exists, f"no Firestore document {COLLECTION}/{job_id}"
+        collection = self.infra.services["api"].env["TRENDREEL_FIRESTORE_COLLECTION"]
+        snapshot = self.emulators.firestore.client.collection(collection).document(job_id).get()
+        assert snapshot.exists, f"no Firestore document {collection}/{job_id}"
         return dict(snapshot.to_dict())
+
+    def update_job_document(self, job_id: str, fields: Mapping[str, Any]) -> None:
+        collection = self.infra.services["api"].env["TRENDREEL_FIRESTORE_COLLECTION"]
+        self.emulators.firestore.client.collection(collection).document(job_id).update(dict(fields))
 
     def bucket(self) -> Any:
         return self.emulators.storage.client.bucket(self.bucket_name)
@@ -319,23 +289,25 @@ class GcpStack:
     def object_names(self, prefix: str) -> list[str]:
         return sorted(b.name for b in self.bucket().list_blobs(prefix=prefix))
 
-    # -- the queue, as an operator drives it (gcloud tasks queues pause / resume, tasks run) ---
+    # -- the queues, as an operator drives them (gcloud tasks queues pause / resume / purge) ---
 
-    def pause_queue(self) -> None:
-        self.emulators.tasks.client.pause_queue(name=self.queue_path)
+    def queue_path(self, stage: str) -> str:
+        return f"projects/{PROJECT}/locations/{LOCATION}/queues/{self.infra.queue_names[stage]}"
 
-    def resume_queue(self) -> None:
-        self.emulators.tasks.client.resume_queue(name=self.queue_path)
+    def pause_queue(self, stage: str) -> None:
+        self.emulators.tasks.client.pause_queue(name=self.queue_path(stage))
 
-    def tasks(self) -> list[Any]:
+    def resume_queue(self, stage: str) -> None:
+        self.emulators.tasks.client.resume_queue(name=self.queue_path(stage))
+
+    def purge_queue(self, stage: str) -> None:
+        self.emulators.tasks.client.purge_queue(name=self.queue_path(stage))
+
+    def tasks(self, stage: str) -> list[Any]:
         from google.cloud import tasks_v2
 
-        request = {"parent": self.queue_path, "response_view": tasks_v2.Task.View.FULL}
+        request = {"parent": self.queue_path(stage), "response_view": tasks_v2.Task.View.FULL}
         return list(self.emulators.tasks.client.list_tasks(request=request))
-
-    def run_task(self, name: str) -> None:
-        """Deliver one task now (RunTask), even on a paused queue; returns once it answered."""
-        self.emulators.tasks.client.run_task(name=name, timeout=300)
 
     # -- jobs ----------------------------------------------------------------------------------
 
@@ -344,7 +316,7 @@ class GcpStack:
         api: httpx.Client,
         job_id: str,
         done: Callable[[dict[str, Any]], bool] = finished,
-        timeout: float = 240.0,
+        timeout: float = 300.0,
         on_poll: Callable[[dict[str, Any]], None] | None = None,
     ) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -371,8 +343,8 @@ def submit(api: httpx.Client, seconds: int = 5) -> str:
 
 
 def _demo(stack: GcpStack) -> None:
-    for name, process in stack.functions.items():
-        print(f"  {name:<19} {process.url}  pid {process.pid}")
+    for name, edge in stack.edges.items():
+        print(f"  {name:<19} {edge.internal_url}  instance pid {edge.instance_pid()}")
     with stack.api_client() as api:
         job_id = submit(api)
         print(f"\nPOST /generate -> job {job_id}")
@@ -387,7 +359,7 @@ def _demo(stack: GcpStack) -> None:
         job = stack.wait_for_job(api, job_id, on_poll=show)
     doc = stack.job_document(job_id)
     stored = doc["job"]
-    print(f"\nFirestore {COLLECTION}/{job_id}: status={doc['status']} "
+    print(f"\nFirestore jobs/{job_id}: status={doc['status']} "
           f"generation={stored['generation']} updated_at={doc['updated_at']}")  # fmt: skip
     for stage in stored["completed_stages"]:
         run = stored["stages"][stage]
@@ -413,7 +385,8 @@ def main(argv: list[str]) -> int:
     logging.getLogger("gcp_storage_emulator").setLevel(logging.CRITICAL)
     started = time.monotonic()
     try:
-        print("starting the Firestore, Cloud Storage and Cloud Tasks emulators and 7 functions")
+        print("starting the Firestore, Cloud Storage and Cloud Tasks emulators and 7 functions,")
+        print("each behind a Cloud Run edge configured from infra/services.yaml")
         with GcpStack() as stack:
             print(f"ready in {time.monotonic() - started:.1f} s")
             _demo(stack)

@@ -103,7 +103,9 @@ def test_ten_jobs_survive_six_kills_on_default_settings(tmp_path: Path) -> None:
                         assert accepted.status_code == 202, accepted.text
                         job_ids.append(accepted.json()["job_id"])
                 time.sleep(rng.uniform(2.0, 15.0))  # a random moment of work
-                running = [j for j in _statuses(client, job_ids).values() if j["status"] == "running"]
+                running = [
+                    j for j in _statuses(client, job_ids).values() if j["status"] == "running"
+                ]
                 in_flight_at_kill.append(len(running))
                 proc.kill()  # SIGKILL: no cleanup, no goodbye
                 proc.wait()
