@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
 import pytest
@@ -17,3 +18,15 @@ def http_fixture() -> Iterator[FixtureServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def restore_root_logging() -> Iterator[None]:
+    """A function that builds its runtime on backend gcp installs its JSON log handler on the
+    process's root logger (trendreel.logs.configure): as on Cloud Run, once per process. Tests
+    share one process, so each gets the root logger back as it found it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)

@@ -81,9 +81,18 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class LocalServer:
-    """Start with ``with LocalServer(settings) as server:``; ``server.url`` is where it listens."""
+    """Start with ``with LocalServer(settings) as server:``; ``server.url`` is where it listens.
 
-    def __init__(self, settings: Settings, *, sweep_every: float = SWEEP_EVERY_SECONDS) -> None:
+    ``dispatch=False`` serves the functions only, with no queue dispatcher and no sweeper: a
+    caller that delivers tasks itself (a test playing the queue) sees exactly what it sends."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        sweep_every: float = SWEEP_EVERY_SECONDS,
+        dispatch: bool = True,
+    ) -> None:
         if settings.backend != "local":
             raise ConfigError("trendreel serve runs the local backend", field="TRENDREEL_BACKEND")
         app = _WithRuntime(wsgi_app())
@@ -98,6 +107,7 @@ class LocalServer:
         if orphans:
             log.warning("removed %d scratch folder(s) left by a killed process", orphans)
         self._sweep_every = sweep_every
+        self._dispatch = dispatch
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
 
@@ -106,12 +116,16 @@ class LocalServer:
         return f"http://{self.settings.host}:{self.settings.port}"
 
     def start(self) -> LocalServer:
-        serve = threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
-        sweeper = threading.Thread(target=self._sweep_loop, name="sweeper", daemon=True)
-        self._threads = [serve, sweeper]
+        self._threads = [
+            threading.Thread(target=self._server.serve_forever, name="http", daemon=True)
+        ]
+        if self._dispatch:
+            sweeper = threading.Thread(target=self._sweep_loop, name="sweeper", daemon=True)
+            self._threads.append(sweeper)
         for thread in self._threads:
             thread.start()
-        self.runtime.queue.start()  # type: ignore[attr-defined]
+        if self._dispatch:
+            self.runtime.queue.start()  # type: ignore[attr-defined]
         return self
 
     def _sweep_loop(self) -> None:

@@ -155,15 +155,12 @@ def _deliver(server: LocalServer, job_id: str, stage: Stage, generation: int = 1
     return httpx.post(url, json=body, headers=headers, timeout=60)
 
 
-def test_the_same_task_delivered_twice_runs_the_stage_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_same_task_delivered_twice_runs_the_stage_once(tmp_path: Path) -> None:
     from tests.e2e.conftest import e2e_settings
 
     # No dispatcher: this test is the queue, delivering by hand (twice, then concurrently).
     settings = e2e_settings(tmp_path / "home")
-    monkeypatch.setattr("trendreel.local_server.LocalServer.start", _start_without_queue)
-    with LocalServer(settings) as server:
+    with LocalServer(settings, dispatch=False) as server:
         source = count_collections(server)
         job_ids = [_create_job(server) for _ in range(2)]
 
@@ -204,13 +201,6 @@ def test_the_same_task_delivered_twice_runs_the_stage_once(
             assert job.completed_stages == [Stage.TREND_COLLECTION]
             assert job.stages[Stage.TREND_COLLECTION].attempts == 1
         assert _queued_tasks(server, Stage.TREND_ANALYSIS) == 2  # one next task per job
-
-
-def _start_without_queue(self: LocalServer) -> LocalServer:
-    thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-    self._threads = [thread]
-    thread.start()
-    return self
 
 
 def _create_job(server: LocalServer) -> str:
