@@ -2,41 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 
+from tests.support.fake_storage import FakeStorageClient
 from trendreel.api import config_source
 from trendreel.api.errors import ApiError
 from trendreel.settings import Settings
-
-
-@dataclass
-class FakeBlob:
-    data: bytes
-
-    @property
-    def size(self) -> int:
-        return len(self.data)
-
-    def download_as_bytes(self) -> bytes:
-        return self.data
-
-
-@dataclass
-class FakeBucket:
-    objects: dict[str, bytes]
-
-    def get_blob(self, name: str) -> FakeBlob | None:
-        return FakeBlob(self.objects[name]) if name in self.objects else None
-
-
-@dataclass
-class FakeStorageClient:
-    buckets: dict[str, dict[str, bytes]] = field(default_factory=dict)
-
-    def bucket(self, name: str) -> FakeBucket:
-        return FakeBucket(self.buckets.get(name, {}))
 
 
 @pytest.fixture

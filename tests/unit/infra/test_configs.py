@@ -4,11 +4,11 @@ uploaded (configs.tf) to where the api's TRENDREEL_CONFIG_ROOT points, so
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.cloud_run.infra import INFRA
 from tests.support.cloud_run.spec import Infra
+from tests.support.fake_storage import FakeStorageClient
 from tests.unit.infra.conftest import DEFAULT
 from tests.unit.infra.hcl import Terraform, parsed
 from trendreel.api import config_source
@@ -48,33 +48,10 @@ def test_every_file_is_uploaded_under_the_config_root(tf: Terraform) -> None:
     )
 
 
-@dataclass
-class _Blob:
-    data: bytes
-
-    @property
-    def size(self) -> int:
-        return len(self.data)
-
-    def download_as_bytes(self) -> bytes:
-        return self.data
-
-
-class _Bucket:
+def _uploaded() -> FakeStorageClient:
     """The media bucket after `terraform apply`: configs.tf's objects under configs/."""
-
-    def __init__(self) -> None:
-        self.objects = {f"configs/{p.relative_to(CONFIGS).as_posix()}": p for p in _files()}
-
-    def get_blob(self, name: str) -> _Blob | None:
-        path = self.objects.get(name)
-        return None if path is None else _Blob(path.read_bytes())
-
-
-class _Client:
-    def bucket(self, name: str) -> _Bucket:
-        assert name == DEFAULT.bucket
-        return _Bucket()
+    objects = {f"configs/{p.relative_to(CONFIGS).as_posix()}": p.read_bytes() for p in _files()}
+    return FakeStorageClient({DEFAULT.bucket: objects})
 
 
 def test_generate_with_config_path_daily_yaml_reads_the_uploaded_file(
@@ -82,5 +59,5 @@ def test_generate_with_config_path_daily_yaml_reads_the_uploaded_file(
 ) -> None:
     root = infra.services["api"].env["TRENDREEL_CONFIG_ROOT"]
     settings = Settings(backend="gcp", config_root=root)
-    config = config_source.load(settings, "daily.yaml", _Client)
+    config = config_source.load(settings, "daily.yaml", _uploaded)
     assert config == load_config_file(CONFIGS / "daily.yaml")
