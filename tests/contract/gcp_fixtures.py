@@ -277,7 +277,7 @@ def _start_storage() -> StorageEmulator:
     endpoint = f"http://{HOST}:{port}"
     client = storage.Client(
         project=PROJECT,
-        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        credentials=AnonymousCredentials(),
         client_options={"api_endpoint": endpoint},
     )
     return StorageEmulator(server, endpoint, client)

@@ -18,8 +18,8 @@ from trendreel import lifecycle
 from trendreel.adapters.firestore_jobs import FirestoreJobStore
 from trendreel.config import load_default_config
 from trendreel.errors import JobNotFoundError, LeaseHeldError
+from trendreel.lifecycle import new_job_id
 from trendreel.models import Job, JobStatus, Stage, Trigger
-from trendreel.pipeline import new_job_id
 
 pytestmark = pytest.mark.emulator
 

@@ -22,8 +22,8 @@ from trendreel.errors import (
     ProviderUnavailableError,
     StageError,
 )
+from trendreel.lifecycle import new_job_id
 from trendreel.models import Job, JobStatus, Stage, ThemeConfig, Trigger
-from trendreel.pipeline import new_job_id
 from trendreel.ports import JobStore
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)

@@ -33,7 +33,8 @@ DRAIN_TIMEOUT = 20.0
 
 
 class QueueHarness(Protocol):
-    queue: TaskQueue
+    @property
+    def queue(self) -> TaskQueue: ...
 
     def drain(self, timeout: float) -> None: ...
 

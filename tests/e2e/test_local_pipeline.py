@@ -206,8 +206,8 @@ def test_the_same_task_delivered_twice_runs_the_stage_once(tmp_path: Path) -> No
 def _create_job(server: LocalServer) -> str:
     from trendreel import lifecycle
     from trendreel.config import load_default_config
+    from trendreel.lifecycle import new_job_id
     from trendreel.models import Trigger
-    from trendreel.pipeline import new_job_id
 
     now = server.runtime.clock()
     job = lifecycle.new_job(new_job_id(now), load_default_config(), now=now, trigger=Trigger.CLI)
@@ -236,8 +236,8 @@ def test_the_sweeper_drives_a_job_whose_first_task_was_never_enqueued(
 def _create_job_with(server: LocalServer, config: dict[str, Any]) -> str:
     from trendreel import lifecycle
     from trendreel.config import validate_config
+    from trendreel.lifecycle import new_job_id
     from trendreel.models import Trigger
-    from trendreel.pipeline import new_job_id
 
     now = server.runtime.clock()
     job = lifecycle.new_job(new_job_id(now), validate_config(config), now=now, trigger=Trigger.CLI)

@@ -426,6 +426,22 @@ def _line(lines: list[str], found: Callable[[str], bool]) -> int:
     return next((n for n, line in enumerate(lines) if found(line)), -1)
 
 
+def _sends_traffic_to_latest(service: str) -> Callable[[str], bool]:
+    def found(line: str) -> bool:
+        return "--to-latest" in line and any(
+            m["service"] == service for m in _UPDATE_TRAFFIC.finditer(line)
+        )
+
+    return found
+
+
+def _leaves_marker(service: str) -> Callable[[str], bool]:
+    def found(line: str) -> bool:
+        return ROLLOUT_MARKERS + service in line
+
+    return found
+
+
 def traffic_problems(build: Build) -> list[str]:
     """Each rollout updates the image, then sends all traffic to the latest revision (traffic
     pinned by an earlier rollback would keep the new revision idle, and the gate would test the
@@ -434,14 +450,8 @@ def traffic_problems(build: Build) -> list[str]:
     for step_id, service in deploy_steps(build).items():
         lines = resolve(build, script(_step(build, step_id))).splitlines()
         image = _line(lines, lambda line: bool(_DEPLOY.search(line)) and "--image" in line)
-        latest = _line(
-            lines,
-            lambda line, s=service: (
-                "--to-latest" in line
-                and any(m["service"] == s for m in _UPDATE_TRAFFIC.finditer(line))
-            ),
-        )
-        marker = _line(lines, lambda line, s=service: ROLLOUT_MARKERS + s in line)
+        latest = _line(lines, _sends_traffic_to_latest(service))
+        marker = _line(lines, _leaves_marker(service))
         if not image < latest:
             problems.append(f"{step_id!r} does not send {service}'s traffic to the new revision")
         if not latest < marker:

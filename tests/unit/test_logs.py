@@ -8,10 +8,12 @@ import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from functions_framework import create_app
+from pydantic import SecretStr
 
 from tests.unit.api.fakes import FakeJobStore, FakeTaskQueue
 from trendreel import logs
@@ -108,14 +110,15 @@ def test_a_delivery_logs_its_job_stage_attempt_and_trace(
     captured: io.StringIO, stage_app: Flask, tmp_path: Path
 ) -> None:
     settings = Settings(
-        backend="local", home=tmp_path, api_token="tok-1234567890", gcp_project="proj-1"
+        backend="local", home=tmp_path, api_token=SecretStr("tok-1234567890"), gcp_project="proj-1"
     )
     rt = Runtime(
         settings=settings, store=FakeJobStore(), queue=FakeTaskQueue(),
         blobs=LocalBlobStore(tmp_path / "blobs"),
     )  # fmt: skip
     client = stage_app.test_client()
-    client.environ_base[RUNTIME_KEY] = rt
+    environ: dict[str, Any] = client.environ_base  # Flask infers dict[str, str]; WSGI: any value
+    environ[RUNTIME_KEY] = rt
     task = {"job_id": "job-missing-0001", "stage": "trend_analysis", "generation": 4}
     headers = {
         "Authorization": "Bearer tok-1234567890",
@@ -126,7 +129,7 @@ def test_a_delivery_logs_its_job_stage_attempt_and_trace(
     answer = client.post("/", json=task, headers=headers)
 
     assert answer.status_code == 200
-    (entry,) = [e for e in lines(captured) if e["message"].startswith("delivery answered")]
+    (entry,) = [e for e in lines(captured) if str(e["message"]).startswith("delivery answered")]
     assert entry["job_id"] == "job-missing-0001"
     assert (entry["stage"], entry["generation"], entry["attempt"]) == ("trend_analysis", 4, 3)
     assert entry["function"] == "trend_analysis"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -49,7 +50,9 @@ def queue() -> FakeTaskQueue:
     return FakeTaskQueue()
 
 
-def runtime(tmp_path: Path, queue: FakeTaskQueue, clock: Clock, **settings: object) -> Runtime:
+def runtime(
+    tmp_path: Path, queue: FakeTaskQueue, clock: Callable[[], datetime], **settings: object
+) -> Runtime:
     rt = Runtime(
         settings=Settings(home=tmp_path / "home", **settings),  # type: ignore[arg-type]
         store=SqliteJobStore(tmp_path / "home" / "jobs.sqlite3"),
@@ -73,11 +76,16 @@ def new_job(rt: Runtime, completed: list[Stage]) -> Job:
     )
     rt.store.create(job)
     for stage in completed:
-        rt.store.update(job.id, lambda j, s=stage: lifecycle.claim(j, s, 1, "setup", now, 30, 10))
-        rt.store.update(job.id, lambda j, s=stage: lifecycle.complete(j, s, "setup", {}, now))
+        complete_earlier(rt, job, stage, now)
     found = rt.store.get(job.id)
     assert found is not None
     return found
+
+
+def complete_earlier(rt: Runtime, job: Job, stage: Stage, now: datetime) -> None:
+    """Claim and complete ``stage`` as an earlier delivery would have."""
+    rt.store.update(job.id, lambda j: lifecycle.claim(j, stage, 1, "setup", now, 30, 10))
+    rt.store.update(job.id, lambda j: lifecycle.complete(j, stage, "setup", {}, now))
 
 
 def delivery(job: Job, stage: Stage = STAGE, retry_count: int = 0, defer: int = 0) -> Delivery:
@@ -99,7 +107,9 @@ def stage_fn(monkeypatch: pytest.MonkeyPatch) -> list[StageContext]:
     return seen
 
 
-def test_the_claim_is_a_short_lease_not_the_stage_timeout(rt: Runtime, stage_fn: list) -> None:
+def test_the_claim_is_a_short_lease_not_the_stage_timeout(
+    rt: Runtime, stage_fn: list[StageContext]
+) -> None:
     job = new_job(rt, [Stage.TREND_COLLECTION])
     held = rt.store.update(
         job.id,
@@ -112,7 +122,7 @@ def test_the_claim_is_a_short_lease_not_the_stage_timeout(rt: Runtime, stage_fn:
 
 
 def test_a_delivery_that_meets_a_live_lease_is_deferred_not_retried(
-    rt: Runtime, queue: FakeTaskQueue, clock: Clock, stage_fn: list
+    rt: Runtime, queue: FakeTaskQueue, clock: Clock, stage_fn: list[StageContext]
 ) -> None:
     job = new_job(rt, [Stage.TREND_COLLECTION])
     now = clock()
@@ -143,7 +153,7 @@ def test_a_delivery_that_meets_a_live_lease_is_deferred_not_retried(
 
 
 def test_a_follow_up_after_the_holder_finished_only_advances(
-    rt: Runtime, queue: FakeTaskQueue, stage_fn: list
+    rt: Runtime, queue: FakeTaskQueue, stage_fn: list[StageContext]
 ) -> None:
     job = new_job(rt, [Stage.TREND_COLLECTION, STAGE])
     outcome = StageRunner(rt).handle(delivery(job, defer=1))
@@ -154,16 +164,18 @@ def test_a_follow_up_after_the_holder_finished_only_advances(
 
 
 def test_a_stage_whose_function_keeps_dying_is_failed_after_its_attempts(
-    tmp_path: Path, queue: FakeTaskQueue, clock: Clock, stage_fn: list
+    tmp_path: Path, queue: FakeTaskQueue, clock: Clock, stage_fn: list[StageContext]
 ) -> None:
     rt = runtime(tmp_path, queue, clock)
     job = new_job(rt, [Stage.TREND_COLLECTION])
     tries = rt.settings.task_max_attempts
     for n in range(tries):  # each claim's function dies: its lease lapses uncompleted
         at = clock()
-        rt.store.update(
-            job.id, lambda j, n=n, at=at: lifecycle.claim(j, STAGE, 1, f"d{n}", at, 30, tries)
-        )
+
+        def dying_claim(j: Job, n: int = n, at: datetime = at) -> Job:
+            return lifecycle.claim(j, STAGE, 1, f"d{n}", at, 30, tries)
+
+        rt.store.update(job.id, dying_claim)
         clock.advance(31)
 
     outcome = StageRunner(rt).handle(delivery(job))
@@ -240,7 +252,7 @@ def test_a_stage_that_lost_its_lease_stops_and_leaves_the_job_to_the_new_holder(
 
 
 def test_a_job_swept_once_is_not_swept_again_while_its_next_task_waits(
-    rt: Runtime, queue: FakeTaskQueue, clock: Clock, stage_fn: list
+    rt: Runtime, queue: FakeTaskQueue, clock: Clock, stage_fn: list[StageContext]
 ) -> None:
     job = new_job(rt, [Stage.TREND_COLLECTION])
     grace = rt.settings.sweeper_grace_seconds

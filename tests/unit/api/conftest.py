@@ -93,7 +93,8 @@ def app() -> Flask:
 def client_for(app: Flask, rt: Runtime) -> FlaskClient:
     """A test client whose requests run on ``rt``."""
     client = app.test_client()
-    client.environ_base[RUNTIME_KEY] = rt
+    environ: dict[str, Any] = client.environ_base  # Flask infers dict[str, str]; WSGI: any value
+    environ[RUNTIME_KEY] = rt
     return client
 
 

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from tests.unit.api.conftest import AUTH, TOKEN
 from trendreel.local_server import LocalServer
@@ -17,7 +18,7 @@ from trendreel.settings import Settings
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LocalServer]:
-    settings = Settings(home=tmp_path / "home", port=0, api_token=TOKEN)
+    settings = Settings(home=tmp_path / "home", port=0, api_token=SecretStr(TOKEN))
     with LocalServer(settings, sweep_every=3600) as running:
         yield running
 

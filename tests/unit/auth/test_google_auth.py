@@ -7,10 +7,10 @@ import time
 
 import pytest
 
+from tests.support.cloud_run.identity import CERTS_PATH
 from tests.support.http_fixture import FixtureServer, Scripted
 from tests.unit.auth.conftest import (
     API_URL,
-    CERTS_PATH,
     PERSON,
     SCHEDULER_SA,
     Key,
@@ -124,7 +124,7 @@ def test_authentic_tokens_not_meant_for_us_are_forbidden(
     email: str | None,
     claims: dict[str, object],
 ) -> None:
-    token = mint(google_key, audience=audience, email=email, **claims)  # type: ignore[arg-type]
+    token = mint(google_key, audience=audience, email=email, **claims)
 
     with pytest.raises(ForbiddenCallerError) as caught:
         verify(token, GoogleCerts(certs_url))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -23,7 +24,6 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from google.auth.credentials import AnonymousCredentials
 from google.auth.exceptions import TransportError
 from google.cloud import storage  # type: ignore[attr-defined]
-from google.cloud.storage import _signing
 from google.oauth2 import credentials as user_credentials
 from google.oauth2 import service_account
 
@@ -37,6 +37,10 @@ RUNTIME_SA = "api-runtime@proj-1.iam.gserviceaccount.com"
 SIGNING_SA = "media-signer@proj-1.iam.gserviceaccount.com"
 KEY = "jobs/job-0001/composition/video.mp4"
 VIDEO = b"\x00\x00\x00\x18ftypmp42 not really a video"
+# google-cloud-storage has no type information. Importing one of its submodules by name would
+# make mypy resolve `from google.cloud import storage` differently in every other module that
+# has it (shared/ included), so the module whose signer is replaced is looked up at run time.
+_signing = importlib.import_module("google.cloud.storage._signing")
 
 
 def new_key() -> rsa.RSAPrivateKey:
@@ -157,7 +161,7 @@ class MetadataCredentials(user_credentials.Credentials):
     """Like Cloud Run's metadata-server credentials: tokens and an email, no private key."""
 
     def __init__(self, token: str) -> None:
-        super().__init__(token=None)
+        super().__init__(token=None)  # type: ignore[no-untyped-call]
         self._next_token = token
         self.service_account_email = "default"
         self.refreshes = 0
@@ -258,7 +262,7 @@ def test_an_iam_refusal_is_a_provider_error_without_the_token(
 def test_anonymous_credentials_cannot_sign_even_with_a_signing_account() -> None:
     client = storage.Client(
         project="proj-1",
-        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+        credentials=AnonymousCredentials(),
         client_options={"api_endpoint": "http://127.0.0.1:9"},
     )
     store = GcsBlobStore(client, "media", signing_service_account=SIGNING_SA)

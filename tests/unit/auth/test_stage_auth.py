@@ -72,7 +72,7 @@ def sweeper(sweeper_app: Flask, deploy: Deploy) -> FlaskClient:
 
 def task_token(key: Key, audience: str = OWN_URL, email: str = TASKS_SA, **claims: object) -> str:
     """The Cloud Tasks OIDC token, as Cloud Run forwards it: its signature removed."""
-    return stripped(mint(key, audience=audience, email=email, **claims))  # type: ignore[arg-type]
+    return stripped(mint(key, audience=audience, email=email, **claims))
 
 
 def deliver(

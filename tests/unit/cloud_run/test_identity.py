@@ -101,7 +101,7 @@ _REFUSED: dict[str, Callable[[GoogleIdentity], str]] = {
         make_key(g.key.kid), audience=AUDIENCE, email=TASKS_SA
     ),
     "unknown key id": lambda g: mint_id_token(make_key("other"), audience=AUDIENCE, email=TASKS_SA),
-    "expired": lambda g: g.mint(TASKS_SA, AUDIENCE, **_EXPIRED),
+    "expired": lambda g: g.mint(TASKS_SA, AUDIENCE, iat=_EXPIRED["iat"], exp=_EXPIRED["exp"]),
     "other issuer": lambda g: g.mint(TASKS_SA, AUDIENCE, iss="https://issuer.example.com"),
     "not a JWT": lambda g: "not-a-token",
 }
