@@ -61,11 +61,20 @@ def validate_config(data: Any, *, source: str = "<config>") -> ThemeConfig:
     try:
         return ThemeConfig.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"]) or "(root)"
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        problems = [
+            {
+                "field": ".".join(str(part) for part in error["loc"]) or "(root)",
+                "message": str(error["msg"]),
+                "type": str(error["type"]),
+            }
+            for error in exc.errors()
+        ]  # no "input": a pasted secret is never echoed back
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ConfigError(
-            f"invalid config {source}: field '{field}': {first['msg']}{more}", field=field
+            f"invalid config {source}: field '{first['field']}': {first['message']}{more}",
+            field=first["field"],
+            problems=problems,
         ) from exc
 
 

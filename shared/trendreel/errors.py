@@ -17,6 +17,7 @@ person what to do about it. Foreign exceptions are translated at the boundary wi
     ├── NoTrendsError                   every configured trend source failed or was empty
     ├── MediaError                      ffmpeg / synthesis / decoding failed
     ├── QCFailedError                   the rendered video failed its quality checks
+    │   └── ScriptCheckFailedError      the script breaks a promise (a count, words on screen)
     ├── BlobNotFoundError               a stage input is missing from the blob store
     ├── InternalError                   an unexpected exception (a bug), wrapped with its type
     ├── JobNotFoundError                no job with that id
@@ -51,9 +52,18 @@ class ConfigError(TrendreelError):
     code = "invalid_config"
     hint = "Fix the named field in the theme config or settings and run again."
 
-    def __init__(self, message: str, *, field: str | None = None, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        hint: str | None = None,
+        problems: list[dict[str, str]] | None = None,
+    ) -> None:
         super().__init__(message, hint=hint)
         self.field = field
+        # Every failing field ({field, message, type}), when validation found several.
+        self.problems = problems or [{"field": field or "(root)", "message": message}]
 
 
 class ProviderError(TrendreelError):
@@ -117,6 +127,20 @@ class QCFailedError(TrendreelError):
     def __init__(self, failed_checks: list[str]) -> None:
         super().__init__("quality checks failed: " + "; ".join(failed_checks))
         self.failed_checks = failed_checks
+
+
+class ScriptCheckFailedError(QCFailedError):
+    """The script itself is wrong, which no rerun of review or composition can repair."""
+
+    code = "script_check_failed"
+    hint = (
+        "The script breaks a promise (the message names the scene): rerunning review does not "
+        "rewrite it. Fix the writer or its prompt, then start a new job."
+    )
+
+    def __init__(self, problems: list[str], failed_checks: list[str]) -> None:
+        super().__init__([*problems, *failed_checks])
+        self.problems = problems
 
 
 class BlobNotFoundError(TrendreelError):

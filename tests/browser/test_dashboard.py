@@ -12,6 +12,15 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import TOKEN
+from tests.browser.dashboard import (
+    JOB_TIMEOUT_S,
+    open_form,
+    set_raw,
+    sign_in,
+    start_job,
+    start_job_from_json,
+    wait_for,
+)
 from tests.e2e.conftest import short_config
 from tests.e2e.test_local_pipeline import Flaky
 from trendreel import pipeline
@@ -20,34 +29,6 @@ from trendreel.local_server import LocalServer
 from trendreel.models import Stage
 
 pytestmark = pytest.mark.browser
-SHORT = json.dumps({"config": {"video_duration_seconds": 5}})
-JOB_TIMEOUT_S = 60
-
-
-def sign_in(page: Any, server: LocalServer, token: str = TOKEN) -> None:
-    page.goto(server.url + "/")
-    assert page.url == server.url + "/ui/"  # / redirects to the page
-    page.fill("#token", token)
-    page.click("#signin-form button[type=submit]")
-
-
-def start_job(page: Any, theme: str, config: str = SHORT) -> str:
-    page.click("#new-job summary")
-    page.fill("#theme", theme)
-    page.fill("#config", config)
-    before = set(page.eval_on_selector_all("#job-list li", "els => els.map(e => e.dataset.jobId)"))
-    page.click("#new-job-submit")
-    page.wait_for_function(
-        "n => document.querySelectorAll('#job-list li').length > n", arg=len(before)
-    )
-    first = page.get_attribute("#job-list li:first-child", "data-job-id")
-    assert first
-    assert first not in before
-    return str(first)
-
-
-def wait_for(page: Any, script: str, arg: Any = None, timeout_s: float = JOB_TIMEOUT_S) -> None:
-    page.wait_for_function(script, arg=arg, timeout=timeout_s * 1000, polling=100)
 
 
 def test_sign_in_start_watch_play_seek_and_approve(
@@ -64,17 +45,19 @@ def test_sign_in_start_watch_play_seek_and_approve(
     assert page.evaluate("sessionStorage.getItem('trendreel.token')") == TOKEN
     assert page.input_value("#token") == ""  # not left in the form either
 
-    # The API's validation error lands next to the config field.
-    page.click("#new-job summary")
-    page.fill("#theme", "too short")
-    page.fill("#config", json.dumps({"config": {"video_duration_seconds": 1}}))
+    # From "Edit as JSON", the API's validation error lands next to the JSON, naming the field.
+    # (tests/browser/test_start_form.py covers the form's own fields.)
+    open_form(page)
+    set_raw(page, True)
+    too_short = {"config": {"theme": "too short", "video_duration_seconds": 1}}
+    page.fill("#config", json.dumps(too_short))
     page.click("#new-job-submit")
     page.wait_for_selector("#config-error", state="visible")
     assert "config.video_duration_seconds" in page.text_content("#config-error")
     assert page.get_attribute("#config", "aria-invalid") == "true"
-    page.click("#new-job summary")  # start_job opens it again
 
-    # Start a 5-second job and watch its bar move to 100 % (the list polls every 2 s).
+    # Start a 5-second job from the form and watch its bar move to 100 % (the list polls every
+    # 2 s).
     started = time.monotonic()
     job_id = start_job(page, "browser test")
     bar = f"#job-list li[data-job-id='{job_id}'] progress"
@@ -156,7 +139,7 @@ def test_a_failed_job_shows_its_error_and_retry_completes_it(
     sign_in(page, server)
     page.wait_for_selector("#view-list", state="visible")
     # The bundled default config at 5 s, as the e2e tests run it; the theme comes from it.
-    job_id = start_job(page, "", json.dumps(short_config(5)))
+    job_id = start_job_from_json(page, short_config(5))
 
     page.click(f"#job-list li[data-job-id='{job_id}'] a.button:text('Details')")
     page.wait_for_selector("#view-detail[data-status='failed']", timeout=JOB_TIMEOUT_S * 1000)

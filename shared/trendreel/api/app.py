@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import flask
 from werkzeug.exceptions import MethodNotAllowed, NotFound
@@ -112,13 +114,21 @@ def _authorise(
     return None
 
 
-#: Domain errors a client caused or can act on: (type, status, the attribute put in details).
-_CLIENT_ERRORS: tuple[tuple[type[TrendreelError], int, str | None], ...] = (
-    (IdempotencyConflictError, 422, "job_id"),
-    (TaskNotQueuedError, 503, "job_id"),
+def _job_id(exc: Any) -> Any:
+    return {"job_id": exc.job_id}
+
+
+def _problems(exc: Any) -> Any:
+    return exc.problems  # every failing field: [{field, message, type}], like invalid_body
+
+
+#: Domain errors a client caused or can act on: (type, status, what goes in details).
+_CLIENT_ERRORS: tuple[tuple[type[TrendreelError], int, Callable[[Any], Any] | None], ...] = (
+    (IdempotencyConflictError, 422, _job_id),
+    (TaskNotQueuedError, 503, _job_id),
     (JobNotFoundError, 404, None),
     (InvalidStateError, 400, None),
-    (ConfigError, 400, "field"),
+    (ConfigError, 400, _problems),
     (BlobNotFoundError, 404, None),
 )
 
@@ -126,7 +136,7 @@ _CLIENT_ERRORS: tuple[tuple[type[TrendreelError], int, str | None], ...] = (
 def _translate(exc: TrendreelError) -> ApiError:
     for kind, status, detail in _CLIENT_ERRORS:
         if isinstance(exc, kind):
-            details = {detail: getattr(exc, detail)} if detail else None
+            details = detail(exc) if detail is not None else None
             return ApiError(status, exc.code, exc.message, details=details)
     log.error("%s: %s", type(exc).__name__, exc.message)
     return ApiError(503 if exc.retryable else 500, exc.code, exc.message)

@@ -19,6 +19,7 @@ from trendreel.api.schemas import (
     ErrorResponse,
     GenerateRequest,
 )
+from trendreel.config import load_default_config
 from trendreel.models import ThemeConfig
 
 REF = "#/components/schemas/{model}"
@@ -57,6 +58,8 @@ def _component_schemas(routes: Sequence[Route]) -> dict[str, Any]:
     # request model keeps it a plain object; the document still describes its real shape.
     config = schemas[GenerateRequest.__name__]["properties"]["config"]
     config["anyOf"] = [_ref(ThemeConfig), {"type": "null"}]
+    # What POST /generate uses without a config: the dashboard's start form starts from it.
+    schemas[ThemeConfig.__name__]["examples"] = [load_default_config().model_dump(mode="json")]
     return schemas
 
 

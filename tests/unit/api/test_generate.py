@@ -215,9 +215,24 @@ def test_an_invalid_inline_config_is_400_naming_the_field(
     error = response.get_json()["error"]
     assert error["code"] == "invalid_config"
     assert f"'{field}'" in error["message"]
-    assert error["details"] == {"field": field}
+    assert error["details"][0]["field"] == field
     assert store.jobs == {}
     assert queue.tasks == {}
+
+
+def test_every_invalid_field_of_a_config_is_listed_beside_its_path(
+    client: FlaskClient, store: FakeJobStore
+) -> None:
+    config = {"config": {"theme": "x", "video_duration_seconds": 999, "style": "loud"}}
+
+    response = client.post("/generate", json={"config": config}, headers=AUTH)
+
+    assert response.status_code == 400
+    details = response.get_json()["error"]["details"]
+    assert {d["field"] for d in details} == {"config.video_duration_seconds", "config.style"}
+    assert all(d["message"] and d["type"] for d in details)
+    assert "999" not in response.get_data(as_text=True)  # values are never echoed
+    assert store.jobs == {}
 
 
 def test_config_and_config_path_together_are_rejected(

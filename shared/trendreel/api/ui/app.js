@@ -256,77 +256,610 @@
     show($("job-list-empty"), jobs.length === 0);
   }
 
-  // --- new job form -----------------------------------------------------------------------------
+  // === start form ===============================================================================
+  // The start-a-job form edits a theme config (the `config` field of POST /generate). Its fields'
+  // limits, choices and defaults are read from GET /openapi.json (the schema POST /generate
+  // takes), so they follow the model without a copy here. "Edit as JSON" shows the same config as
+  // text and reads it back. The browser checks the limits first (messages beside the fields, not
+  // in bubbles); the API's validation errors are shown beside the field they name.
+  // Everything the form has no field for (auto_post, other content references, ...) is sent as
+  // it was loaded, so going form -> JSON -> form loses nothing.
 
-  function clearFormErrors() {
-    for (const id of ["theme", "config"]) {
-      $(id).removeAttribute("aria-invalid");
-      setText(`${id}-error`, "");
-    }
-    setText("new-job-error", "");
+  const OWN_REF_ID = "talking-points"; // the content reference the talking-points list edits
+  const CHOICE_LABELS = { tiktok: "TikTok", youtube_shorts: "YouTube Shorts", instagram_reels: "Instagram Reels" };
+
+  const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+  const clone = (value) => (value === undefined ? undefined : JSON.parse(JSON.stringify(value)));
+
+  function choiceLabel(value) {
+    const text = CHOICE_LABELS[value] || String(value).replace(/_/g, " ");
+    return text.charAt(0).toUpperCase() + text.slice(1);
   }
 
-  function fieldFor(name) {
-    if (name === "theme" || name.startsWith("theme.")) return "theme";
-    if (name.startsWith("config")) return "config"; // config.*, config_path
-    return null;
+  // --- reading the limits from the OpenAPI document ---
+
+  function schemaAt(doc, ref) {
+    let node = doc;
+    for (const part of ref.replace(/^#\//, "").split("/")) {
+      node = isObject(node) ? node[part.replace(/~1/g, "/").replace(/~0/g, "~")] : undefined;
+    }
+    if (!isObject(node)) throw new Error(`the API's OpenAPI document has no ${ref}`);
+    return node;
   }
 
-  function showFormErrors(exc) {
-    const problems = [];
-    if (Array.isArray(exc.details)) {
-      for (const p of exc.details) problems.push({ field: String(p.field || ""), message: `${p.field}: ${p.message}` });
-    } else if (exc.details && exc.details.field) {
-      problems.push({ field: String(exc.details.field), message: exc.message });
+  /** The schema itself: references followed, a nullable `anyOf` reduced to its non-null branch. */
+  function resolved(doc, schema, what) {
+    let node = schema;
+    for (let hops = 0; isObject(node) && node.$ref && hops < 16; hops += 1) node = schemaAt(doc, node.$ref);
+    if (isObject(node) && Array.isArray(node.anyOf)) {
+      const kept = node.anyOf.filter((branch) => !(isObject(branch) && branch.type === "null"));
+      if (kept.length === 1) return resolved(doc, kept[0], what);
     }
-    const messages = { theme: [], config: [], other: [] };
-    for (const p of problems) messages[fieldFor(p.field) || "other"].push(p.message);
-    if (!problems.length) messages.other.push(exc.message);
-    for (const id of ["theme", "config"]) {
-      if (messages[id].length) {
-        $(id).setAttribute("aria-invalid", "true");
-        setText(`${id}-error`, messages[id].join("; "));
+    if (!isObject(node)) throw new Error(`the API's OpenAPI document does not describe ${what}`);
+    return node;
+  }
+
+  function property(doc, schema, name, what) {
+    return resolved(doc, (schema.properties || {})[name], `${what}.${name}`);
+  }
+
+  /** What the form needs from the document, found from POST /generate's request body. */
+  function readFormSchema(doc) {
+    const post = ((doc.paths || {})["/generate"] || {}).post || {};
+    const media = ((post.requestBody || {}).content || {})["application/json"] || {};
+    const body = resolved(doc, media.schema, "the body of POST /generate");
+    const config = property(doc, body, "config", "the request");
+    const settings = property(doc, config, "config", "config");
+    const refs = property(doc, config, "content_references", "config");
+    const ref = resolved(doc, refs.items, "a content reference");
+    const points = property(doc, ref, "talking_points", "content_references[]");
+    const type = (ref.properties || {}).type;
+    return {
+      settings: Object.fromEntries(
+        Object.entries(settings.properties || {}).map(([name, spec]) => [name, resolved(doc, spec, `config.${name}`)]),
+      ),
+      required: new Set(settings.required || []),
+      maxPoints: points.maxItems,
+      point: resolved(doc, points.items || {}, "a talking point"),
+      refType: (isObject(type) && type.default) || "note",
+      // The bundled default config, when the document carries it as the config's example.
+      example: Array.isArray(config.examples) && isObject(config.examples[0]) ? config.examples[0] : null,
+    };
+  }
+
+  function limitsText(spec, required, unit) {
+    const parts = [];
+    if (required) parts.push("required");
+    if (spec.type === "string" && spec.maxLength !== undefined) parts.push(`up to ${spec.maxLength} characters`);
+    if (spec.minimum !== undefined && spec.maximum !== undefined) parts.push(`${spec.minimum} to ${spec.maximum}${unit}`);
+    else if (spec.minimum !== undefined) parts.push(`at least ${spec.minimum}${unit}`);
+    else if (spec.maximum !== undefined) parts.push(`at most ${spec.maximum}${unit}`);
+    if (spec.default !== undefined && spec.default !== "" && !spec.enum) {
+      parts.push(`default ${typeof spec.default === "string" ? `"${spec.default}"` : spec.default}`);
+    }
+    const text = parts.join(", ");
+    return text ? `${text.charAt(0).toUpperCase()}${text.slice(1)}.` : "";
+  }
+
+  function createStartForm({ onAccepted }) {
+    const form = $("new-job-form");
+    const raw = $("config");
+    const controls = [...form.querySelectorAll("[data-setting]")];
+    const bySetting = new Map(controls.map((control) => [control.dataset.setting, control]));
+    const state = {
+      schema: null, // readFormSchema's answer once the document is read
+      loading: null, // the promise while reading it
+      problem: "", // why the form cannot be used, when the document could not be read
+      base: {}, // the config last loaded: what the form shows no field for is sent as it was
+      refs: [], // content references other than the talking points, sent as they are
+      own: null, // the loaded talking-points reference (its other fields are kept)
+      ownAt: 0, // where the talking-points reference goes among the content references
+      raw: false, // editing as JSON
+      busy: false,
+      firstInvalid: null,
+    };
+    let pointSeq = 0;
+
+    const wrapper = (control) => control.closest(".field");
+    const errorNode = (control) => $(`${control.id}-error`);
+    const pointRows = () => [...$("points-list").children];
+    const pointInput = (row) => row.querySelector("input");
+
+    // --- errors beside the fields ---
+
+    function describedBy(node, id, add) {
+      const ids = (node.getAttribute("aria-describedby") || "").split(/\s+/).filter((x) => x && x !== id);
+      if (add) ids.push(id);
+      if (ids.length) node.setAttribute("aria-describedby", ids.join(" "));
+      else node.removeAttribute("aria-describedby");
+    }
+
+    /** Shows `message` in `error` (a .field-error), marking `control` invalid and described by it. */
+    function fieldError(control, error, message) {
+      error.textContent = error.textContent ? `${error.textContent}; ${message}` : message;
+      show(error, true);
+      const target = control || error.closest("fieldset, section");
+      if (control) control.setAttribute("aria-invalid", "true");
+      if (target) describedBy(target, error.id, true);
+    }
+
+    function clearFieldError(control) {
+      control.removeAttribute("aria-invalid");
+      const error = errorNode(control);
+      if (!error) return;
+      error.textContent = "";
+      show(error, false);
+      describedBy(control, error.id, false);
+    }
+
+    function clearErrors() {
+      for (const error of form.querySelectorAll(".field-error")) {
+        error.textContent = "";
+        show(error, false);
       }
+      for (const node of form.querySelectorAll("[aria-describedby]")) {
+        for (const id of node.getAttribute("aria-describedby").split(/\s+/)) {
+          if (id.endsWith("-error")) describedBy(node, id, false);
+        }
+      }
+      for (const node of form.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
+      setText("new-job-error", "");
+      state.firstInvalid = null;
     }
-    if (messages.other.length) setText("new-job-error", messages.other.join("; "));
-  }
 
-  async function submitJob(event) {
-    event.preventDefault();
-    clearFormErrors();
-    const body = {};
-    const theme = $("theme").value.trim();
-    if (theme) body.theme = theme;
-    const text = $("config").value.trim();
-    if (text) {
-      let parsed;
+    // --- the limits ---
+
+    function applyLimits(schema) {
+      for (const control of controls) {
+        const name = control.dataset.setting;
+        const spec = schema.settings[name];
+        const field = wrapper(control);
+        show(field, Boolean(spec)); // a setting the API no longer has: no field for it
+        control.disabled = !spec;
+        if (!spec) continue;
+        if (Array.isArray(spec.enum) && control.tagName === "SELECT") {
+          control.replaceChildren(...spec.enum.map((value) => el("option", { value, text: choiceLabel(value) })));
+        }
+        if (spec.type === "integer" || spec.type === "number") {
+          if (spec.minimum !== undefined) control.min = String(spec.minimum);
+          if (spec.maximum !== undefined) control.max = String(spec.maximum);
+          control.step = spec.type === "integer" ? "1" : "any";
+        }
+        if (spec.type === "string" && spec.maxLength !== undefined) control.maxLength = spec.maxLength;
+        if (spec.type === "string" && spec.minLength !== undefined) control.minLength = spec.minLength;
+        control.required = schema.required.has(name);
+        const limits = field.querySelector("[data-limits]");
+        if (limits) limits.textContent = limitsText(spec, control.required, control.type === "number" ? " seconds" : "");
+      }
+      const max = schema.maxPoints;
+      const each = schema.point.maxLength !== undefined ? ` Each up to ${schema.point.maxLength} characters.` : "";
+      $("points").querySelector("[data-limits]").textContent = (max !== undefined ? `Up to ${max}.` : "") + each;
+    }
+
+    function defaultConfig() {
+      if (state.schema.example) return clone(state.schema.example);
+      const settings = {};
+      for (const [name, spec] of Object.entries(state.schema.settings)) {
+        if (spec.default !== undefined) settings[name] = spec.default;
+        else if (spec.type === "string") settings[name] = "";
+      }
+      return { config: settings };
+    }
+
+    // --- talking points ---
+
+    function renumberPoints() {
+      pointRows().forEach((row, i) => {
+        row.querySelector("label").textContent = `Talking point ${i + 1}`;
+        row.querySelector("button").setAttribute("aria-label", `Remove talking point ${i + 1}`);
+      });
+      const max = state.schema ? state.schema.maxPoints : undefined;
+      $("point-add").disabled = max !== undefined && pointRows().length >= max;
+    }
+
+    function pointRow(text) {
+      pointSeq += 1;
+      const id = `point-${pointSeq}`;
+      const input = el("input", { id, className: "point-input", autocomplete: "off" });
+      input.value = text;
+      if (state.schema && state.schema.point.maxLength !== undefined) input.maxLength = state.schema.point.maxLength;
+      return el(
+        "li",
+        { className: "point" },
+        el("label", { for: id, className: "sr-only" }),
+        el("div", { className: "point-row" }, input, el("button", { type: "button", className: "small-button", text: "Remove" })),
+        el("p", { className: "field-error", id: `${id}-error`, hidden: true }),
+      );
+    }
+
+    function addPoint(after) {
+      if ($("point-add").disabled) return;
+      const row = pointRow("");
+      if (after) after.after(row);
+      else $("points-list").append(row);
+      renumberPoints();
+      pointInput(row).focus();
+    }
+
+    function removePoint(row) {
+      const next = row.nextElementSibling || row.previousElementSibling;
+      row.remove();
+      renumberPoints();
+      (next ? pointInput(next) : $("point-add")).focus();
+    }
+
+    // --- other content references ---
+
+    function renderRefs() {
+      $("refs-list").replaceChildren(
+        ...state.refs.map((ref, i) => {
+          const obj = isObject(ref) ? ref : {};
+          const title = String(obj.title || obj.ref_id || `reference ${i + 1}`);
+          const points = Array.isArray(obj.talking_points) ? obj.talking_points : [];
+          return el(
+            "li",
+            { className: "ref" },
+            el(
+              "div",
+              { className: "ref-head" },
+              el("strong", { text: title }),
+              obj.type ? el("span", { className: "badge", text: String(obj.type) }) : null,
+              el("button", { type: "button", className: "small-button", "data-index": String(i), "aria-label": `Remove ${title}`, text: "Remove" }),
+            ),
+            obj.description ? el("p", { className: "hint", text: String(obj.description) }) : null,
+            points.length ? el("ul", { className: "ref-points" }, ...points.map((p) => el("li", { text: String(p) }))) : null,
+          );
+        }),
+      );
+      show($("refs"), state.refs.length > 0);
+    }
+
+    function removeRef(index) {
+      state.refs.splice(index, 1);
+      if (index < state.ownAt) state.ownAt -= 1;
+      renderRefs();
+      const buttons = $("refs-list").querySelectorAll("button");
+      (buttons[Math.min(index, buttons.length - 1)] || $("point-add")).focus();
+    }
+
+    // --- config <-> form ---
+
+    /** Puts a config into the form. Returns why not (changing nothing) when a value has no place
+     * in the form as it is, so that going back to the form never silently changes the config. */
+    function loadConfig(doc) {
+      if (!isObject(doc)) return "the theme config must be a JSON object: { \"config\": { ... } }";
+      const settings = doc.config === undefined ? {} : doc.config;
+      if (!isObject(settings)) return "config: must be an object of settings";
+      for (const control of controls) {
+        const value = settings[control.dataset.setting];
+        if (value === undefined || control.disabled) continue;
+        const fits = control.type === "number" ? typeof value === "number" && Number.isFinite(value) : typeof value === "string";
+        if (!fits) return `config.${control.dataset.setting}: ${JSON.stringify(value)} does not fit the form's field`;
+      }
+      const refs = doc.content_references === undefined ? [] : doc.content_references;
+      if (!Array.isArray(refs)) return "content_references: must be a list";
+      const ownAt = refs.findIndex((ref) => isObject(ref) && ref.ref_id === OWN_REF_ID);
+      const own = ownAt >= 0 ? refs[ownAt] : null;
+      const points = own && own.talking_points !== undefined ? own.talking_points : [];
+      if (!Array.isArray(points) || !points.every((p) => typeof p === "string")) {
+        return `content_references.${ownAt}.talking_points: must be a list of texts`;
+      }
+
+      state.base = clone(doc);
+      state.own = clone(own);
+      state.ownAt = ownAt >= 0 ? ownAt : 0; // new talking points lead
+      state.refs = clone(refs.filter((_, i) => i !== ownAt));
+      for (const control of controls) {
+        if (control.disabled) continue;
+        const spec = state.schema.settings[control.dataset.setting];
+        let value = settings[control.dataset.setting];
+        if (value === undefined) value = spec.default === undefined ? "" : spec.default;
+        if (control.tagName === "SELECT") {
+          for (const extra of control.querySelectorAll("option[data-extra]")) extra.remove();
+          if (![...control.options].some((option) => option.value === value)) {
+            control.append(el("option", { value, "data-extra": "", text: value })); // the API will judge it
+          }
+        }
+        control.value = String(value);
+      }
+      $("points-list").replaceChildren(...points.map(pointRow));
+      renumberPoints();
+      renderRefs();
+      return null;
+    }
+
+    /** The config the form shows, with where each talking point and reference went in it. */
+    function formConfig() {
+      const doc = clone(state.base);
+      const settings = isObject(doc.config) ? doc.config : {};
+      for (const control of controls) {
+        if (control.disabled) continue;
+        const name = control.dataset.setting;
+        const text = control.value.trim();
+        if (control.type === "number") {
+          if (text === "") delete settings[name]; // the API's default
+          else settings[name] = Number(text);
+        } else {
+          settings[name] = control.tagName === "SELECT" ? control.value : text;
+        }
+      }
+      doc.config = settings;
+      const filled = pointRows().map(pointInput).filter((input) => input.value.trim());
+      const refs = clone(state.refs);
+      const placed = { own: -1, pointInputs: filled, refs: refs.map((_, i) => i) };
+      // The talking points' reference is sent when it has points (or was loaded without any).
+      if (filled.length || (state.own && !(state.own.talking_points || []).length)) {
+        const own = {
+          ref_id: OWN_REF_ID,
+          type: state.schema.refType,
+          title: "Talking points",
+          ...(state.own || {}),
+          talking_points: filled.map((input) => input.value.trim()),
+        };
+        placed.own = Math.min(state.ownAt, refs.length);
+        refs.splice(placed.own, 0, own);
+        placed.refs = placed.refs.map((i) => (i >= placed.own ? i + 1 : i));
+      }
+      if (refs.length || doc.content_references !== undefined) doc.content_references = refs;
+      return { doc, placed };
+    }
+
+    // --- JSON mode ---
+
+    function showRaw(doc) {
+      raw.value = doc === undefined ? "" : JSON.stringify(doc, null, 2);
+      raw.rows = Math.min(30, Math.max(10, raw.value.split("\n").length + 1));
+      raw.setSelectionRange(0, 0);
+      raw.scrollTop = 0;
+    }
+
+    function setMode(toRaw) {
+      clearErrors();
+      if (toRaw) {
+        showRaw(state.schema ? formConfig().doc : Object.keys(state.base).length ? state.base : undefined);
+      } else {
+        if (!state.schema) {
+          fieldError(raw, $("config-error"), `The form cannot be used: ${state.problem || "the API's limits are still being read"}.`);
+          return;
+        }
+        const problem = parseRaw((doc) => loadConfig(doc === undefined ? defaultConfig() : doc));
+        if (problem) {
+          fieldError(raw, $("config-error"), `${problem}. Fix it here to go back to the form, or start the job from JSON.`);
+          raw.focus();
+          return;
+        }
+      }
+      state.raw = toRaw;
+      const fields = $("form-fields");
+      show(fields, !toRaw);
+      fields.disabled = toRaw || !state.schema;
+      show($("raw-panel"), toRaw);
+      raw.disabled = !toRaw;
+      const toggle = $("raw-toggle");
+      toggle.textContent = toRaw ? "Back to the form" : "Edit as JSON";
+      toggle.setAttribute("aria-expanded", String(toRaw));
+      updateButtons();
+      if (toRaw) raw.focus();
+    }
+
+    /** Parses the JSON text; an empty text is the bundled default config (`{}` is sent). */
+    function parseRaw(use) {
+      const text = raw.value.trim();
+      let doc;
       try {
-        parsed = JSON.parse(text);
+        doc = text ? JSON.parse(text) : undefined;
       } catch (exc) {
-        $("config").setAttribute("aria-invalid", "true");
-        setText("config-error", `not valid JSON: ${exc.message}`);
-        return;
+        return `not valid JSON: ${exc.message}`;
       }
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
-        $("config").setAttribute("aria-invalid", "true");
-        setText("config-error", "the config must be a JSON object");
-        return;
+      if (doc !== undefined && !isObject(doc)) return "the theme config must be a JSON object: { \"config\": { ... } }";
+      return use(doc);
+    }
+
+    function updateButtons() {
+      const usable = state.raw || Boolean(state.schema);
+      $("new-job-submit").disabled = !usable || state.busy;
+      $("form-reset").disabled = !state.schema || state.busy;
+    }
+
+    // --- the API's errors ---
+
+    /** [{field, message}] from an ApiError, and notes for the form as a whole. */
+    function problemsOf(exc) {
+      const notes = [];
+      if (Array.isArray(exc.details)) {
+        const problems = exc.details
+          .filter(isObject)
+          .map((d) => ({ field: String(d.field || ""), message: String(d.message || exc.message) }));
+        if (problems.length) return { problems, notes };
       }
-      body.config = parsed;
+      if (isObject(exc.details) && exc.details.field) {
+        // One problem, named in the message: "invalid config ...: field 'x.y': text (and 2 more)".
+        const field = String(exc.details.field);
+        let message = exc.message;
+        const marker = `field '${field}': `;
+        const at = message.indexOf(marker);
+        if (at >= 0) message = message.slice(at + marker.length);
+        const more = message.match(/ \(and (\d+) more\)$/);
+        if (more) {
+          message = message.slice(0, more.index);
+          notes.push(`The API names one problem at a time: ${more[1]} more after this one.`);
+        }
+        return { problems: [{ field, message }], notes };
+      }
+      return { problems: [{ field: "", message: exc.message }], notes };
     }
-    const button = $("new-job-submit");
-    button.disabled = true;
-    try {
-      const accepted = await api("generate", { method: "POST", body });
-      $("new-job-form").reset();
-      setBanner(`Job ${accepted.job_id} accepted.`);
-      $("status-filter").value = "";
-      startLoop(refreshList);
-    } catch (exc) {
-      if (exc.status !== 401) showFormErrors(exc);
-    } finally {
-      button.disabled = false;
+
+    /** The control (or group) an error's field path names, or null for the form as a whole. */
+    function targetOf(field, placed) {
+      const parts = field.split(".");
+      if (parts[0] === "theme" && parts.length === 1) return { control: bySetting.get("theme") };
+      if (parts[0] === "config" && parts.length >= 2 && bySetting.has(parts[1])) {
+        const control = bySetting.get(parts[1]);
+        return control.disabled ? null : { control };
+      }
+      if (parts[0] === "content_references" && /^\d+$/.test(parts[1] || "")) {
+        const index = Number(parts[1]);
+        if (index === placed.own) {
+          const input = parts[2] === "talking_points" && /^\d+$/.test(parts[3] || "") ? placed.pointInputs[Number(parts[3])] : null;
+          return input ? { control: input } : { group: $("points-error") };
+        }
+        const kept = placed.refs.indexOf(index);
+        if (kept >= 0) {
+          const ref = state.refs[kept];
+          const name = isObject(ref) && (ref.title || ref.ref_id) ? String(ref.title || ref.ref_id) : `reference ${kept + 1}`;
+          return { group: $("refs-error"), prefix: `${name}: ${parts.slice(2).join(".") || "reference"}: ` };
+        }
+      }
+      return null;
     }
+
+    function showApiErrors(exc, placed) {
+      const { problems, notes } = problemsOf(exc);
+      const general = [];
+      let marked = 0;
+      for (const { field, message } of problems) {
+        if (state.raw || !placed) {
+          // JSON mode: the text is the only field; say which part of it.
+          fieldError(raw, $("config-error"), field ? `${field}: ${message}` : message);
+          marked += 1;
+          continue;
+        }
+        const target = field ? targetOf(field, placed) : null;
+        if (target && target.control) {
+          fieldError(target.control, errorNode(target.control), message);
+          state.firstInvalid = state.firstInvalid || target.control;
+          marked += 1;
+        } else if (target) {
+          fieldError(null, target.group, `${target.prefix || ""}${message}`);
+          marked += 1;
+        } else {
+          general.push(field ? `${field}: ${message}` : message);
+        }
+      }
+      const lead = marked ? [`Not started: see the marked field${marked > 1 ? "s" : ""}.`] : ["Not started."];
+      setText("new-job-error", [...lead, ...general, ...notes].join(" "));
+      const focus = state.raw ? raw : state.firstInvalid || form.querySelector(".field-error:not([hidden])");
+      if (focus && focus.focus) focus.focus();
+    }
+
+    // --- submitting ---
+
+    async function submit(event) {
+      event.preventDefault();
+      if (state.busy) return;
+      clearErrors();
+      let body;
+      let placed = null;
+      if (state.raw) {
+        const problem = parseRaw((doc) => {
+          body = doc === undefined ? {} : { config: doc };
+          return null;
+        });
+        if (problem) {
+          fieldError(raw, $("config-error"), problem);
+          raw.focus();
+          return;
+        }
+      } else {
+        const built = formConfig();
+        body = { config: built.doc };
+        placed = built.placed;
+      }
+      state.busy = true;
+      updateButtons();
+      setText("new-job-done", "");
+      try {
+        const accepted = await api("generate", { method: "POST", body });
+        const done = $("new-job-done");
+        done.replaceChildren(`Job ${accepted.job_id} started. `, el("a", { href: `#/jobs/${enc(accepted.job_id)}`, text: "Follow it" }));
+        show(done, true);
+        onAccepted(accepted);
+      } catch (exc) {
+        if (exc.status !== 401) showApiErrors(exc, placed);
+      } finally {
+        state.busy = false;
+        updateButtons();
+      }
+    }
+
+    // The browser's own check runs first (the form has no `novalidate`): its messages go beside
+    // the fields, like the API's, instead of in bubbles.
+    function onInvalid(event) {
+      event.preventDefault();
+      const control = event.target;
+      const error = errorNode(control);
+      if (error) fieldError(control, error, control.validationMessage);
+      const marked = form.querySelectorAll("[aria-invalid='true']").length;
+      setText("new-job-error", `Not started: see the marked field${marked > 1 ? "s" : ""}.`);
+      if (!state.firstInvalid) {
+        state.firstInvalid = control;
+        control.focus();
+      }
+    }
+
+    // --- reading the document ---
+
+    function setStatus(text) {
+      $("new-job-status").textContent = text;
+    }
+
+    function prepare() {
+      if (state.schema || state.loading) return state.loading;
+      setStatus("Reading the API's limits…");
+      state.loading = api("openapi.json")
+        .then((doc) => {
+          const schema = readFormSchema(doc);
+          state.schema = schema;
+          state.problem = "";
+          applyLimits(schema);
+          loadConfig(defaultConfig());
+          $("form-fields").disabled = state.raw;
+          form.dataset.schema = "ready";
+          setStatus(schema.example ? "Starts from the default config: change what you like." : "Fill in a theme; the rest starts at the API's defaults.");
+        })
+        .catch((exc) => {
+          if (exc.status === 401) return;
+          state.problem = `the API's limits could not be read (${exc.message})`;
+          setStatus(`The form needs the API's limits, which could not be read (${exc.message}). Use Edit as JSON, or reload the page.`);
+          form.dataset.schema = "failed";
+        })
+        .finally(() => {
+          state.loading = null;
+          updateButtons();
+        });
+      return state.loading;
+    }
+
+    form.addEventListener("submit", submit);
+    form.addEventListener("invalid", onInvalid, true); // `invalid` does not bubble
+    $("new-job-submit").addEventListener("click", clearErrors); // before the browser's check
+    form.addEventListener("input", (event) => {
+      if (event.target.getAttribute("aria-invalid")) clearFieldError(event.target);
+    });
+    $("raw-toggle").addEventListener("click", () => setMode(!state.raw));
+    $("form-reset").addEventListener("click", () => {
+      clearErrors();
+      setText("new-job-done", "");
+      loadConfig(defaultConfig());
+      if (state.raw) showRaw(formConfig().doc);
+      (state.raw ? raw : bySetting.get("theme")).focus();
+    });
+    $("point-add").addEventListener("click", () => addPoint(null));
+    $("points-list").addEventListener("click", (event) => {
+      const button = event.target.closest("button");
+      if (button) removePoint(button.closest("li"));
+    });
+    $("points-list").addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" || !event.target.matches("input")) return;
+      event.preventDefault(); // Enter adds the next point instead of starting the job
+      addPoint(event.target.closest("li"));
+    });
+    $("refs-list").addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-index]");
+      if (button) removeRef(Number(button.dataset.index));
+    });
+
+    return { prepare };
   }
 
   // --- job detail -------------------------------------------------------------------------------
@@ -534,6 +1067,8 @@
 
   // --- views and sign-in ------------------------------------------------------------------------
 
+  let startForm = null; // createStartForm's answer, made in boot()
+
   function route() {
     if (!token()) return;
     const hash = location.hash || "#/";
@@ -553,6 +1088,7 @@
       delete player.dataset.src;
       startLoop(() => loadReview(video[1]));
     } else {
+      startForm.prepare();
       startLoop(refreshList);
     }
   }
@@ -596,7 +1132,13 @@
   function boot() {
     $("signin-form").addEventListener("submit", signIn);
     $("sign-out").addEventListener("click", () => signOut(""));
-    $("new-job-form").addEventListener("submit", submitJob);
+    startForm = createStartForm({
+      onAccepted(accepted) {
+        setBanner(`Job ${accepted.job_id} accepted.`);
+        $("status-filter").value = "";
+        startLoop(refreshList);
+      },
+    });
     $("status-filter").addEventListener("change", () => startLoop(refreshList));
     $("retry").addEventListener("click", retryJob);
     $("approve").addEventListener("click", () => decide(true));
