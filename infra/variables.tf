@@ -263,13 +263,13 @@ variable "writer" {
 }
 
 variable "tts" {
-  description = "TRENDREEL_TTS: espeak or google."
+  description = "TRENDREEL_TTS: piper (the neural offline narrator), espeak or google."
   type        = string
-  default     = "espeak"
+  default     = "piper"
 
   validation {
-    condition     = contains(["espeak", "google"], var.tts)
-    error_message = "tts must be espeak or google."
+    condition     = contains(["piper", "espeak", "google"], var.tts)
+    error_message = "tts must be piper, espeak or google."
   }
 }
 

@@ -59,13 +59,17 @@ def trend_sources(settings: Settings) -> list[TrendSource]:
 
 
 def analyzer(settings: Settings) -> Analyzer:
+    """The analyzer, with the embedder that measures how close its topics are to the theme."""
     if settings.analyzer == "gemini":
         from trendreel.providers.llm.gemini import GeminiAnalyzer
+        from trendreel.providers.llm.gemini_embedder import GeminiEmbedder
+        from trendreel.providers.llm.theme_fitted import ThemeFittedAnalyzer
 
-        return GeminiAnalyzer(settings)
+        return ThemeFittedAnalyzer(GeminiAnalyzer(settings), GeminiEmbedder(settings))
+    from trendreel.providers.llm.minilm import MiniLmEmbedder
     from trendreel.providers.llm.offline_analyzer import OfflineAnalyzer
 
-    return OfflineAnalyzer()
+    return OfflineAnalyzer(MiniLmEmbedder())
 
 
 def writer(settings: Settings) -> ScriptWriter:
@@ -83,9 +87,14 @@ def tts(settings: Settings) -> SpeechSynthesizer:
         from trendreel.providers.tts.google_tts import GoogleTextToSpeech
 
         return GoogleTextToSpeech(settings)
-    from trendreel.providers.tts.espeak import EspeakSynthesizer
+    if settings.tts == "espeak":
+        from trendreel.providers.tts.espeak import EspeakSynthesizer
 
-    return EspeakSynthesizer(settings.espeak_voice)
+        return EspeakSynthesizer(settings.espeak_voice)
+    from trendreel.providers.tts.piper import PiperSynthesizer
+
+    # The voice's model, patched to report phoneme durations, is cached per home on first use.
+    return PiperSynthesizer(settings.home / "models")
 
 
 def visuals(settings: Settings) -> VisualProvider:

@@ -23,6 +23,7 @@ from trendreel.models import (
     ThemeConfig,
     Trigger,
 )
+from trendreel.models.trends import TopicRecord
 
 # How long each stage may run: its Cloud Run request timeout and its tasks' dispatch deadline. A
 # stage's lease is not this long: it is short (Settings.lease_seconds) and renewed by a
@@ -172,7 +173,16 @@ def set_progress(
     return job.model_copy(update={"stages": {**job.stages, stage: run}, "updated_at": now})
 
 
-def complete(job: Job, stage: Stage, holder: str, outputs: dict[str, str], now: datetime) -> Job:
+def complete(
+    job: Job,
+    stage: Stage,
+    holder: str,
+    outputs: dict[str, str],
+    now: datetime,
+    topic: TopicRecord | None = None,
+) -> Job:
+    """Record ``stage`` done, with its outputs and, for the stage that chose it, the topic
+    (kept on the job so later jobs on the theme can avoid repeating it)."""
     if stage in job.completed_stages:
         return job  # a duplicate delivery finished second: nothing to add
     if not _holds(job, holder):
@@ -194,6 +204,7 @@ def complete(job: Job, stage: Stage, holder: str, outputs: dict[str, str], now: 
             "sweeps": 0,
             "status": JobStatus.COMPLETED if last else JobStatus.RUNNING,
             "review": Review() if last else job.review,
+            "topic": topic if topic is not None else job.topic,
             "updated_at": now,
         }
     )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from trendreel.models import Job, JobStatus, TaskPayload
+from trendreel.models.trends import UsedTopic
 
 #: A transactional mutation: gets the current job, returns the new one (or raises to abort).
 Mutation = Callable[[Job], Job]
@@ -51,7 +52,17 @@ class BlobStore(Protocol):
     def uri(self, key: str) -> str: ...
 
 
-class JobStore(Protocol):
+class TopicHistory(Protocol):
+    """The topics earlier jobs chose, read-only: what trend analysis needs to avoid repeats."""
+
+    def recent_topics(self, theme: str, *, since: datetime, limit: int) -> list[UsedTopic]:
+        """Topics chosen at or after ``since`` by jobs on ``theme`` (compared as
+        ``models.job.theme_key`` does: case and spacing aside), newest first, at most
+        ``limit``; cost proportional to ``limit``."""
+        ...
+
+
+class JobStore(TopicHistory, Protocol):
     """Job documents. ``update`` is the one way state changes: a transaction that reads the job,
     applies ``mutate`` and writes the result, retried by the backend on contention. Every claim,
     completion, failure, retry and review is a pure function handed to it."""

@@ -34,6 +34,7 @@ from trendreel.delivery import Delivery, Outcome
 from trendreel.errors import LeaseHeldError, StageError
 from trendreel.heartbeat import Heartbeat
 from trendreel.models import Job, Stage
+from trendreel.models.trends import TopicRecord
 from trendreel.pipeline import run_stage
 from trendreel.stages.context import ProgressFn, StageContext
 
@@ -124,6 +125,7 @@ class StageRunner:
                 clock=self.rt.clock,
                 progress=self._progress_writer(job.id, stage, d.holder, beat),
                 scratch_dir=scratch_root(self.rt),
+                topics=self.rt.store,
             )
             try:
                 result = run_stage(stage, job.spec(), ctx)
@@ -134,10 +136,11 @@ class StageRunner:
         if beat.lost:
             return self._superseded(stage)
         outputs = dict(result.outputs)  # blob keys: where they live is the blob store's business
+        topic = TopicRecord.from_summary(result.summary)  # kept so later jobs avoid repeats
         now = self.rt.clock()
         try:
             job = self.rt.store.update(
-                job.id, lambda j: lifecycle.complete(j, stage, d.holder, outputs, now)
+                job.id, lambda j: lifecycle.complete(j, stage, d.holder, outputs, now, topic)
             )
         except lifecycle.StaleDeliveryError:
             return self._superseded(stage)

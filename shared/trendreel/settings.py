@@ -1,7 +1,7 @@
 """All runtime settings in one object, read from ``TRENDREEL_*`` environment variables.
 
-Providers are chosen per capability (``TRENDREEL_TTS=espeak|google`` and so on). Credentials are
-``SecretStr`` so they never appear in reprs, logs or API output.
+Providers are chosen per capability (``TRENDREEL_TTS=piper|espeak|google`` and so on).
+Credentials are ``SecretStr`` so they never appear in reprs, logs or API output.
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ class Settings(BaseSettings):
     )
     analyzer: Literal["offline", "gemini"] = "offline"
     writer: Literal["offline", "gemini"] = "offline"
-    tts: Literal["espeak", "google"] = "espeak"
+    # piper: the neural offline voice (en_US-joe-medium); espeak: espeak-ng's formant voice.
+    tts: Literal["piper", "espeak", "google"] = "piper"
     visuals: Literal["procedural", "pexels"] = "procedural"
     music: Literal["generated", "library"] = "generated"
 
@@ -111,6 +112,14 @@ class Settings(BaseSettings):
     apify_token: SecretStr | None = None
     apify_actor: str = "clockworks~tiktok-trends-scraper"
     apify_base_url: str = "https://api.apify.com/v2"
+
+    # --- trend analysis -------------------------------------------------------------------
+    # A topic a job on the same theme chose within this many days is not chosen again (0: no
+    # memory), unless it has since grown this many times over (engagement an hour, now vs then).
+    topic_repeat_days: float = Field(default=7.0, ge=0, le=365)
+    topic_regrowth_factor: float = Field(default=2.0, ge=1.0)
+    # With TRENDREEL_ANALYZER=gemini, the model that measures how close topics are to the theme.
+    gemini_embedding_model: str = "gemini-embedding-001"
 
     # --- LLM ------------------------------------------------------------------------------
     gemini_api_key: SecretStr | None = None

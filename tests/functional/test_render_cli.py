@@ -65,6 +65,11 @@ def test_render_writes_a_checked_video(isolated: Path, capsys: pytest.CaptureFix
         "visual:procedural",
     }
     assert all(a["licence"] for a in manifest["assets"])
+    # the default narrator is the Piper voice, with its model and licence on record
+    [voice] = [a for a in manifest["assets"] if a["kind"] == "voiceover"]
+    assert (voice["provider"], voice["source"]) == ("piper", "piper:en_US-joe-medium")
+    assert "CC0" in voice["licence"]
+    assert "en_US-joe-medium" in voice["detail"]
     assert manifest["estimated_cost_usd"] == 0
     assert [t["stage"] for t in manifest["stage_timings"]] == [
         "trend_collection", "trend_analysis", "content_generation", "composition", "review",

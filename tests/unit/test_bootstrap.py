@@ -33,7 +33,7 @@ def test_default_settings_build_offline_providers() -> None:
     assert [s.name for s in built.trend_sources] == ["bundled"]
     assert built.analyzer.name == "offline"
     assert built.writer.name == "offline"
-    assert built.tts.name == "espeak"
+    assert built.tts.name == "piper"  # the neural narrator is the offline default
     assert built.visuals.name == "procedural"
     assert built.music.name == "generated"
 

@@ -174,4 +174,6 @@ def test_a_secret_never_appears_when_its_provider_fails_mid_job(
     assert http_fixture.requests
     assert http_fixture.requests[0].headers.get("authorization") == SECRET
     assert SECRET not in out + err
-    _nothing_written(tmp_path)  # no manifest without a review stage
+    # No manifest without a review stage; home/ holds only the narrator's model cache.
+    _nothing_written(tmp_path, "home")
+    assert [p.name for p in (tmp_path / "home").iterdir()] == ["models"]

@@ -5,6 +5,9 @@ Layout::
     {collection}/{job_id}
         id, status    copies of the job's fields that queries filter and order on
         updated_at    a Firestore timestamp (the sweeper's range query needs a real time)
+        theme_key     the theme as topic history compares it (``models.job.theme_key``)
+        topic_at      when the job chose its topic, a timestamp; absent until it has one, so
+                      the topic-history query never reads jobs without one
         job           the whole Job as JSON (mode="json"), so every field and offset round-trips
     {collection}_idempotency/{sha256(key)}
         job_id, created_at
@@ -44,6 +47,8 @@ from trendreel.adapters.gcp_errors import GOOGLE_ERRORS, missing_credentials, tr
 from trendreel.adapters.job_queries import ID_PATTERN, check_cursor, check_limit
 from trendreel.errors import ConfigError, JobNotFoundError, ProviderUnavailableError
 from trendreel.models import Job, JobStatus
+from trendreel.models.job import theme_key
+from trendreel.models.trends import UsedTopic
 from trendreel.ports import Mutation
 from trendreel.settings import Settings
 
@@ -62,7 +67,15 @@ _AUTH_HINT = "The runtime service account needs roles/datastore.user on the proj
 def _encode(job: Job) -> tuple[dict[str, Any], dict[str, Any]]:
     """(the document, the job's JSON) for ``job``."""
     data = job.model_dump(mode="json")
-    doc = {"id": job.id, "status": job.status.value, "updated_at": job.updated_at, "job": data}
+    doc: dict[str, Any] = {
+        "id": job.id,
+        "status": job.status.value,
+        "updated_at": job.updated_at,
+        "theme_key": theme_key(job.theme),
+        "job": data,
+    }
+    if job.topic is not None:
+        doc["topic_at"] = job.topic.chosen_at
     return doc, data
 
 
@@ -242,6 +255,19 @@ class FirestoreJobStore:
             .limit(limit)
         )
         return self._fetch(query, "find stuck jobs")
+
+    def recent_topics(self, theme: str, *, since: datetime, limit: int) -> list[UsedTopic]:
+        check_limit(limit, MAX_PAGE)
+        if since.utcoffset() is None:
+            raise ValueError(f"timezone-aware datetime required, got {since.isoformat()}")
+        query = (
+            self._jobs.where(filter=FieldFilter("theme_key", "==", theme_key(theme)))
+            .where(filter=FieldFilter("topic_at", ">=", since.astimezone(UTC)))
+            .order_by("topic_at", direction=firestore.Query.DESCENDING)
+            .limit(limit)
+        )
+        jobs = self._fetch(query, f"read recent topics for theme {theme!r}")
+        return [used for job in jobs if (used := job.used_topic()) is not None]
 
     def ping(self) -> None:
         try:

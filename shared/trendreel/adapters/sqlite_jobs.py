@@ -27,6 +27,8 @@ from trendreel.adapters.job_queries import check_cursor, check_limit
 from trendreel.adapters.private_files import private_sqlite_file
 from trendreel.errors import JobNotFoundError, TrendreelError
 from trendreel.models import Job, JobStatus
+from trendreel.models.job import theme_key
+from trendreel.models.trends import UsedTopic
 from trendreel.ports import Mutation
 
 MAX_PAGE = 100
@@ -48,6 +50,10 @@ _SCHEMA = (
     # NULLs are distinct in a SQLite unique index: jobs without a key never collide.
     "CREATE UNIQUE INDEX IF NOT EXISTS jobs_idempotency_key ON jobs (idempotency_key)",
 )
+#: Columns added after the first release: a file made before them gets them on open (NULL in
+#: old rows, which chose no recorded topic, so the topic query rightly never finds them).
+_ADDED_COLUMNS = {"theme_key": "TEXT", "topic_at": "TEXT"}
+_ADDED_INDEXES = ("CREATE INDEX IF NOT EXISTS jobs_theme_topic ON jobs (theme_key, topic_at)",)
 
 
 class JobStoreUnavailableError(TrendreelError):
@@ -68,18 +74,36 @@ def _ts(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _row_values(job: Job) -> tuple[str, str | None, str, str, str]:
+_INSERT = (
+    "INSERT INTO jobs (id, status, idempotency_key, created_at, updated_at, theme_key, topic_at,"
+    " doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _row_values(job: Job) -> tuple[str | None, ...]:
+    """The columns after ``id``, in ``_INSERT``'s order (``update`` sets the same ones)."""
     return (
         job.status.value,
         job.idempotency_key,
         _ts(job.created_at),
         _ts(job.updated_at),
+        theme_key(job.theme),
+        _ts(job.topic.chosen_at) if job.topic is not None else None,
         job.model_dump_json(),
     )
 
 
 def _parse(doc: str) -> Job:
     return Job.model_validate_json(doc)
+
+
+def _add_missing_columns(conn: sqlite3.Connection) -> None:
+    present = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
+    for name, kind in _ADDED_COLUMNS.items():
+        if name not in present:
+            conn.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
+    for statement in _ADDED_INDEXES:
+        conn.execute(statement)
 
 
 class SqliteJobStore:
@@ -116,6 +140,7 @@ class SqliteJobStore:
             try:
                 for statement in _SCHEMA:
                     conn.execute(statement)
+                _add_missing_columns(conn)
                 conn.execute("COMMIT")
             except BaseException:
                 with suppress(sqlite3.Error):
@@ -193,12 +218,7 @@ class SqliteJobStore:
                 if row is not None:
                     return _parse(row[0]), False
             try:
-                self._sql(
-                    conn,
-                    "INSERT INTO jobs (id, status, idempotency_key, created_at, updated_at, doc)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (job.id, *values),
-                )
+                self._sql(conn, _INSERT, (job.id, *values))
             except sqlite3.IntegrityError as exc:
                 # The key was checked under the write lock, so this is the id: a bug upstream.
                 raise ValueError(f"a job with id {job.id!r} already exists") from exc
@@ -228,7 +248,7 @@ class SqliteJobStore:
                 self._sql(
                     conn,
                     "UPDATE jobs SET status = ?, idempotency_key = ?, created_at = ?,"
-                    " updated_at = ?, doc = ? WHERE id = ?",
+                    " updated_at = ?, theme_key = ?, topic_at = ?, doc = ? WHERE id = ?",
                     (*_row_values(new), job_id),
                 )
             except sqlite3.IntegrityError as exc:
@@ -271,6 +291,17 @@ class SqliteJobStore:
                 (JobStatus.PENDING.value, JobStatus.RUNNING.value, _ts(updated_before), limit),
             ).fetchall()
         return [_parse(doc) for (doc,) in rows]
+
+    def recent_topics(self, theme: str, *, since: datetime, limit: int) -> list[UsedTopic]:
+        check_limit(limit, MAX_PAGE)
+        with self._connection() as conn:
+            rows = self._sql(
+                conn,
+                "SELECT doc FROM jobs WHERE theme_key = ? AND topic_at >= ?"
+                " ORDER BY topic_at DESC, id DESC LIMIT ?",
+                (theme_key(theme), _ts(since), limit),
+            ).fetchall()
+        return [used for (doc,) in rows if (used := _parse(doc).used_topic()) is not None]
 
     def ping(self) -> None:
         with self._connection() as conn:

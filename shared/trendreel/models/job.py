@@ -13,10 +13,17 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from trendreel.models.config import ThemeConfig
 from trendreel.models.stages import JobSpec, Stage
+from trendreel.models.trends import TopicRecord, UsedTopic
 
 INITIALIZATION = "initialization"
 TOTAL_STAGES = len(Stage)
 _STAGE_NAMES = frozenset(s.value for s in Stage)
+
+
+def theme_key(theme: str) -> str:
+    """The theme as topic history compares it: "Healthy  Cooking" and "healthy cooking" are
+    the same theme."""
+    return " ".join(theme.casefold().split())
 
 
 class JobStatus(StrEnum):
@@ -101,6 +108,8 @@ class Job(BaseModel):
     error_message: str | None = None
     lease: Lease | None = None
     review: Review | None = None
+    # Recorded when trend_analysis completes: later jobs on the theme avoid repeating it.
+    topic: TopicRecord | None = None
     created_at: AwareDatetime
     updated_at: AwareDatetime
 
@@ -111,6 +120,9 @@ class Job(BaseModel):
         return JobSpec(
             job_id=self.id, config=self.config, created_at=self.created_at, inputs=inputs
         )
+
+    def used_topic(self) -> UsedTopic | None:
+        return UsedTopic(job_id=self.id, topic=self.topic) if self.topic is not None else None
 
     def next_stage(self) -> Stage | None:
         """The first stage not yet completed, in pipeline order."""

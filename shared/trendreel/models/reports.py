@@ -1,8 +1,8 @@
-"""Reports and the per-job manifest: provider usage, captions, QC, timings, assets."""
+"""Reports and the per-job manifest: provider usage, captions, QC, script check, timings, assets."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, Field
 
@@ -53,6 +53,32 @@ class QCReport(BaseModel):
         return [c for c in self.checks if not c.passed]
 
 
+class CountPromise(BaseModel):
+    """A count the hook makes ("3 things", "five reasons", "Top 5") and where it makes it."""
+
+    scene_index: int
+    source: Literal["hook", "narration", "on_screen_text"]
+    count: int
+    noun: str = Field(description="the list noun as written ('reasons'), '' for a bare 'Top 5'")
+
+
+class ScriptProblem(BaseModel):
+    """One broken promise, named by scene: a count not delivered, or screen text not said."""
+
+    rule: Literal["count_promise", "screen_text_spoken"]
+    scene_index: int
+    message: str
+
+
+class ScriptCheckReport(BaseModel):
+    """The review's check of the script itself: its hook's counts and its on-screen words."""
+
+    passed: bool
+    promises: list[CountPromise]
+    point_scenes: list[int] = Field(description="scenes recognised as the list's points")
+    problems: list[ScriptProblem]
+
+
 class StageTiming(BaseModel):
     stage: str
     started_at: AwareDatetime
@@ -73,3 +99,4 @@ class Manifest(BaseModel):
     stage_timings: list[StageTiming]
     qc: QCReport | None
     outputs: dict[str, str]
+    script_check: ScriptCheckReport | None = None  # absent from manifests made before it existed

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 MIN_VELOCITY_HOURS = 0.1
+#: Where trend analysis puts the chosen topic's record in its stage result's summary.
+TOPIC_SUMMARY_KEY = "topic"
 
 
 class Platform(StrEnum):
@@ -71,6 +75,17 @@ class KeywordScore(BaseModel):
     score: float
 
 
+class ThemeFit(BaseModel):
+    """How a topic cluster relates to the job's theme, as the analyzer judged it."""
+
+    related: bool = Field(description="close in meaning to the theme (or a theme word helps)")
+    boost: float = Field(ge=0, description="multiplier on the cluster's score when ranking")
+    similarity: float | None = Field(
+        default=None, description="cosine similarity of meaning with the theme, if measured"
+    )
+    relation: str = Field(description="the relation found, in words, for the why")
+
+
 class TopicCluster(BaseModel):
     label: str
     keywords: list[str]
@@ -79,6 +94,21 @@ class TopicCluster(BaseModel):
     platforms: list[Platform]
     score: float
     total_velocity: float
+    fit: ThemeFit | None = None
+
+    @property
+    def related(self) -> bool:
+        return self.fit is not None and self.fit.related
+
+    @property
+    def weighted_score(self) -> float:
+        """The score the topic competes with: trend strength × fit to the theme."""
+        return self.score * (self.fit.boost if self.fit is not None else 1.0)
+
+
+def by_preference(clusters: list[TopicCluster]) -> list[TopicCluster]:
+    """Topics related to the theme first, each group by weighted score (stable on ties)."""
+    return sorted(clusters, key=lambda c: (not c.related, -c.weighted_score))
 
 
 class EngagementStats(BaseModel):
@@ -105,6 +135,30 @@ class ChosenTopic(BaseModel):
     reason: str
     supporting_items: list[str] = Field(description="platform:external_id of supporting trends")
     supporting_titles: list[str]
+
+
+class TopicRecord(BaseModel):
+    """The topic a job chose, kept on its Job document (a few hundred bytes) so that later jobs
+    on the same theme can tell a repeat from a fresh topic."""
+
+    label: str
+    keywords: list[str] = Field(max_length=12)
+    item_ids: list[str] = Field(max_length=12, description="its supporting trends")
+    total_velocity: float = Field(ge=0, description="likes, comments, shares an hour, then")
+    chosen_at: AwareDatetime
+
+    @classmethod
+    def from_summary(cls, summary: Mapping[str, Any]) -> TopicRecord | None:
+        """The record a stage result's summary carries under ``topic`` (trend analysis's)."""
+        raw = summary.get(TOPIC_SUMMARY_KEY)
+        return None if raw is None else cls.model_validate(raw)
+
+
+class UsedTopic(BaseModel):
+    """A topic an earlier job chose."""
+
+    job_id: str
+    topic: TopicRecord
 
 
 class TrendReport(BaseModel):

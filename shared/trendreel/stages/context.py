@@ -1,4 +1,5 @@
-"""What a stage runs with: providers, blob store, settings, a clock, progress and scratch space."""
+"""What a stage runs with: providers, blob store, topic history, settings, a clock, progress
+and scratch space."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from typing import TypeVar
 from pydantic import BaseModel
 
 from trendreel.models import Stage
-from trendreel.ports import BlobStore
+from trendreel.models.trends import UsedTopic
+from trendreel.ports import BlobStore, TopicHistory
 from trendreel.providers.base import (
     Analyzer,
     MusicProvider,
@@ -40,6 +42,13 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class NoTopicHistory:
+    """No earlier jobs: ``trendreel render`` runs one job with no job store."""
+
+    def recent_topics(self, theme: str, *, since: datetime, limit: int) -> list[UsedTopic]:
+        return []
+
+
 @dataclass(frozen=True)
 class Providers:
     trend_sources: list[TrendSource]
@@ -59,6 +68,7 @@ class StageContext:
     progress: ProgressFn = _no_progress
     scratch_dir: Path | None = None  # None: the system temp dir
     usage: UsageLog = field(default_factory=UsageLog)
+    topics: TopicHistory = field(default_factory=NoTopicHistory)
 
     @contextmanager
     def scratch(self) -> Iterator[Path]:

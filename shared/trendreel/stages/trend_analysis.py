@@ -1,16 +1,29 @@
-"""Stage 2: turn the collected items into a trend report and choose this video's topic."""
+"""Stage 2: turn the collected items into a trend report and choose this video's topic.
+
+The analyzer proposes a topic that fits the theme; the stage then reads the topics that recent
+jobs on the same theme chose (``ctx.topics``) and takes the analyzer's next preference when the
+proposal was used within ``topic_repeat_days`` and has not grown ``topic_regrowth_factor``
+times since. The chosen topic's record goes in the result's summary, and the runner keeps it on
+the job for the jobs after it.
+"""
 
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 
 from trendreel.models import JobSpec, Stage, StageResult, TrendCollection
+from trendreel.models.trends import TOPIC_SUMMARY_KEY, UsedTopic
+from trendreel.providers.llm.topic_reason import ident
+from trendreel.providers.llm.topic_repeats import RepeatPolicy, avoid_repeats, record_of
 from trendreel.stages import keys, trend_collection
 from trendreel.stages.common import finish
 from trendreel.stages.context import StageContext, get_model, key, put_model
 
 STAGE = Stage.TREND_ANALYSIS
 OUTPUT = keys.REPORT
+#: Past topics read per job: three runs a day for a week, with room to spare.
+HISTORY_LIMIT = 50
 
 
 def run(job: JobSpec, ctx: StageContext) -> StageResult:
@@ -19,11 +32,33 @@ def run(job: JobSpec, ctx: StageContext) -> StageResult:
         ctx.blobs, key(job.job_id, trend_collection.STAGE, trend_collection.OUTPUT), TrendCollection
     )
     ctx.progress(0.1, f"analysing {len(collection.items)} items with {ctx.providers.analyzer.name}")
-    report = ctx.providers.analyzer.analyze(collection, job.config, ctx.clock(), ctx.usage)
+    now = ctx.clock()
+    proposed = ctx.providers.analyzer.analyze(collection, job.config, now, ctx.usage)
+    policy = RepeatPolicy(ctx.settings.topic_repeat_days, ctx.settings.topic_regrowth_factor)
+    items = {ident(i): i for i in collection.items}
+    theme = job.config.config.theme
+    history = _history(job, ctx, policy, now)
+    report, skipped = avoid_repeats(proposed, theme, items, history, policy)
     out = put_model(ctx.blobs, key(job.job_id, STAGE, OUTPUT), report)
     summary: dict[str, object] = {
         "chosen_topic": report.chosen_topic.label,
         "reason": report.chosen_topic.reason,
         "clusters": len(report.clusters),
+        "skipped_topics": [use.label for use in skipped],
+        TOPIC_SUMMARY_KEY: record_of(report.chosen_topic, report, items, now).model_dump(
+            mode="json"
+        ),
     }
     return finish(STAGE, ctx, started, {"report": out}, summary)
+
+
+def _history(
+    job: JobSpec, ctx: StageContext, policy: RepeatPolicy, now: datetime
+) -> list[UsedTopic]:
+    """Topics recent jobs on this theme chose, newest first (this job's own never counts)."""
+    if policy.days <= 0:
+        return []
+    since = now - timedelta(days=policy.days)
+    theme = job.config.config.theme
+    used = ctx.topics.recent_topics(theme, since=since, limit=HISTORY_LIMIT)
+    return [u for u in used if u.job_id != job.job_id]

@@ -47,6 +47,7 @@ def captured_queries(monkeypatch: pytest.MonkeyPatch) -> list[StructuredQuery]:
         for cursor in (None, "20240501T120000-abcd1234"):
             store.list_jobs(status=status, limit=10, cursor=cursor)
     store.stuck(updated_before=datetime(2024, 5, 1, tzinfo=UTC), limit=10)
+    store.recent_topics("healthy cooking", since=datetime(2024, 5, 1, tzinfo=UTC), limit=10)
     return sent
 
 
@@ -102,7 +103,7 @@ def test_every_query_has_a_composite_index(
     monkeypatch: pytest.MonkeyPatch, index_file: dict[str, Any]
 ) -> None:
     queries = captured_queries(monkeypatch)
-    assert len(queries) == 2 * (len(JobStatus) + 1) + 1
+    assert len(queries) == 2 * (len(JobStatus) + 1) + 2
     indexes = [i for i in index_file["indexes"] if i["collectionGroup"] == COLLECTION]
     for query in queries:
         assert [c.collection_id for c in query.from_] == [COLLECTION]

@@ -30,6 +30,8 @@ from trendreel.models import (
     TaskPayload,
     Trigger,
 )
+from trendreel.models.job import theme_key
+from trendreel.models.trends import UsedTopic
 from trendreel.ports import BlobStore, Mutation
 from trendreel.stages.context import key
 
@@ -85,6 +87,13 @@ class FakeJobStore:
 
     def stuck(self, *, updated_before: datetime, limit: int) -> list[Job]:
         return []
+
+    def recent_topics(self, theme: str, *, since: datetime, limit: int) -> list[UsedTopic]:
+        with self._lock:
+            jobs = list(self.jobs.values())
+        on_theme = [j.used_topic() for j in jobs if theme_key(j.theme) == theme_key(theme)]
+        used = [u for u in on_theme if u is not None and u.topic.chosen_at >= since]
+        return sorted(used, key=lambda u: u.topic.chosen_at, reverse=True)[:limit]
 
     def ping(self) -> None:
         return None

@@ -1,4 +1,6 @@
-"""OfflineAnalyzer: deterministic keywords, clusters, theme-weighted topic choice and format."""
+"""OfflineAnalyzer: deterministic keywords, clusters, theme-weighted topic choice and format.
+
+Theme fit by meaning on the bundled trends is in test_theme_fit.py."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.unit.providers.analysis_support import ANALYZER
 from trendreel.config import apply_overrides, load_default_config
 from trendreel.errors import NoTrendsError
 from trendreel.models import Platform, ThemeConfig, TrendCollection, TrendReport
@@ -55,7 +58,7 @@ def _bundled() -> TrendCollection:
 
 
 def _analyze(collection: TrendCollection, config: ThemeConfig) -> TrendReport:
-    return OfflineAnalyzer().analyze(collection, config, NOW, UsageLog())
+    return ANALYZER.analyze(collection, config, NOW, UsageLog())
 
 
 def _kite_group() -> list[ScoredTrendItem]:
@@ -187,11 +190,13 @@ def test_recommended_format_respects_the_config() -> None:
 def test_records_usage() -> None:
     usage = UsageLog()
     collection = _bundled()
-    OfflineAnalyzer().analyze(collection, load_default_config(), NOW, usage)
-    assert len(usage.calls) == 1
-    call = usage.calls[0]
-    assert (call.provider, call.unit_name) == ("offline", "items_analyzed")
-    assert call.units == len(collection.items)
+    ANALYZER.analyze(collection, load_default_config(), NOW, usage)
+    embed, analyze = usage.calls
+    assert (analyze.provider, analyze.unit_name) == ("offline", "items_analyzed")
+    assert analyze.units == len(collection.items)
+    # the theme and every trend, embedded once, on this machine
+    assert (embed.provider, embed.operation, embed.unit_name) == ("minilm", "embed", "texts")
+    assert embed.units == len(collection.items) + 1
     assert usage.total_cost() == 0
 
 

@@ -46,6 +46,7 @@ PRICE_PER_MILLION_TOKENS: dict[str, tuple[float, float]] = {
 }
 
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 
 
 def _transport_errors() -> tuple[type[Exception], ...]:
@@ -80,7 +81,8 @@ def make_client(settings: Settings) -> genai.Client:
 
 
 class GeminiJson:
-    """One ``generate_content`` call returning a validated pydantic model."""
+    """One ``generate_content`` call returning a validated pydantic model, or one
+    ``embed_content`` call returning vectors."""
 
     def __init__(
         self,
@@ -116,9 +118,14 @@ class GeminiJson:
         self._record(operation, response, usage)
         return _validate(operation, response, schema)
 
-    def _with_retries(
-        self, call: Callable[[], types.GenerateContentResponse]
-    ) -> types.GenerateContentResponse:
+    def embed(
+        self, model: str, texts: list[str], config: types.EmbedContentConfig
+    ) -> types.EmbedContentResponse:
+        """One ``embed_content`` (batchEmbedContents) call, retried and translated like
+        ``generate``; the caller checks the answer and records its usage."""
+        return self._with_retries(lambda: self._embed_call(model, texts, config))
+
+    def _with_retries(self, call: Callable[[], R]) -> R:
         attempt = 0
         while True:
             try:
@@ -136,17 +143,31 @@ class GeminiJson:
             return self._client.models.generate_content(
                 model=self._model, contents=prompt, config=config
             )
-        except genai_errors.APIError as exc:
-            raise _api_error(exc, self._redact) from exc
+        except (genai_errors.APIError, ValueError) as exc:
+            raise self._translate("generateContent", exc) from exc
         except TRANSPORT_ERRORS as exc:
-            raise ProviderUnavailableError(
-                PROVIDER, f"generateContent failed: {type(exc).__name__}"
-            ) from exc
-        except ValueError as exc:  # a 200 whose body is not JSON, or not a response at all
+            raise self._translate("generateContent", exc) from exc
+
+    def _embed_call(
+        self, model: str, texts: list[str], config: types.EmbedContentConfig
+    ) -> types.EmbedContentResponse:
+        contents = [types.Content(parts=[types.Part(text=text)]) for text in texts]
+        try:
+            return self._client.models.embed_content(model=model, contents=contents, config=config)
+        except (genai_errors.APIError, ValueError) as exc:
+            raise self._translate("batchEmbedContents", exc) from exc
+        except TRANSPORT_ERRORS as exc:
+            raise self._translate("batchEmbedContents", exc) from exc
+
+    def _translate(self, method: str, exc: Exception) -> ProviderError:
+        if isinstance(exc, genai_errors.APIError):
+            return _api_error(method, exc, self._redact)
+        if isinstance(exc, ValueError):  # a 200 whose body is not JSON, or not a response at all
             detail = self._redact(str(exc))[:200]
-            raise ProviderResponseError(
-                PROVIDER, f"generateContent answered an undecodable body ({detail})"
-            ) from exc
+            return ProviderResponseError(
+                PROVIDER, f"{method} answered an undecodable body ({detail})"
+            )
+        return ProviderUnavailableError(PROVIDER, f"{method} failed: {type(exc).__name__}")
 
     def _redact(self, text: str) -> str:
         return text.replace(self._secret, "***") if self._secret else text
@@ -168,9 +189,11 @@ class GeminiJson:
         )
 
 
-def _api_error(exc: genai_errors.APIError, redact: Callable[[str], str]) -> ProviderError:
+def _api_error(
+    method: str, exc: genai_errors.APIError, redact: Callable[[str], str]
+) -> ProviderError:
     detail = redact(str(exc.message or exc.status or "no detail"))[:200]
-    message = f"generateContent answered HTTP {exc.code}: {detail}"
+    message = f"{method} answered HTTP {exc.code}: {detail}"
     if exc.code in (401, 403):
         return ProviderAuthError(PROVIDER, message)
     if exc.code == 429:

@@ -1,4 +1,9 @@
-"""The script prompt, the answer schema Gemini fills in, and the checks the script must pass."""
+"""The script prompt, the answer schema Gemini fills in, and the checks the script must pass.
+
+The prompt asks for the promises the review stage's script check (``trendreel.quality``)
+enforces: a count in the hook is delivered scene by scene, and every word on screen is said.
+The check itself runs in review, on this writer's scripts as on any other's.
+"""
 
 from __future__ import annotations
 
@@ -27,17 +32,36 @@ SYSTEM = (
 class SceneDraft(BaseModel):
     narration: str = Field(description="what the voiceover says in this scene")
     visual_intent: VisualIntent
-    on_screen_text: str = Field(description="at most 6 words shown on screen")
+    on_screen_text: str = Field(
+        description="at most 6 words shown on screen, every one of them said in this narration"
+    )
     keywords: list[str] = Field(description="2-4 concrete nouns to search stock footage with")
 
 
 class ScriptDraft(BaseModel):
     title: str = Field(description="at most 100 characters")
-    hook: str = Field(description="on-screen hook text, at most 100 characters")
+    hook: str = Field(
+        description="on-screen hook text shown over the first scene, at most 100 characters; "
+        "the first scene's narration says its words"
+    )
     scenes: list[SceneDraft]
-    call_to_action: str = Field(description="at most 100 characters")
+    call_to_action: str = Field(
+        description="shown over the last scene, at most 100 characters; its narration says it"
+    )
     description: str = Field(description="post description, at most 300 characters")
     hashtags: list[str] = Field(description="3 to 8 hashtags without spaces")
+
+
+PROMISES = (
+    "Keep every promise the video makes. If the hook (on screen or spoken) counts something "
+    "('3 tips', 'five reasons', 'Top 5'), deliver exactly that many points, one scene per "
+    "point, each with visual_intent 'list' and narration that opens with its number ('First,', "
+    "'Second,' or 'Number three.'); use 'list' for no other scene. If there is no room for that "
+    "many points, put no number in the hook. Every word shown on screen is said in that "
+    "scene's narration (a number may be shortened: '204K' for '204 thousand'): the hook text "
+    "is shown during the first scene and the call_to_action during the last, so they say "
+    "them too."
+)
 
 
 def target_words(target_seconds: int) -> float:
@@ -64,7 +88,8 @@ def script_prompt(report: TrendReport, config: ThemeConfig, target_seconds: int)
         f"about {words} words (between {round(words * 0.9)} and {round(words * 1.1)}). "
         f"Use {low} to {high} scenes. The first scene's visual_intent must be 'hook' and the "
         "last scene's must be 'cta'; the last scene says the call to action. Tie the trend to "
-        "the theme and use the talking points where they fit; do not invent facts."
+        "the theme and use the talking points where they fit; do not invent facts.\n"
+        f"{PROMISES}"
     )
 
 

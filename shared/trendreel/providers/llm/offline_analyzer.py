@@ -5,7 +5,11 @@
   shared terms exist, so one viral post cannot fill the list on its own.
 * clusters — see ``offline_clusters``; score = Σ member weight × (1 + 0.5 per extra platform),
   normalised so the strongest cluster scores 1.0.
-* topic — the cluster with the best score × theme boost (``offline_relevance``).
+* candidates — the strongest ``MAX_CLUSTERS`` clusters of two or more trends, plus any smaller
+  or weaker cluster (a single trend too) that is related to the theme, so "pets" can find the
+  one cat video among unrelated groups.
+* topic — among the candidates related to the theme by words or meaning (``offline_fit``),
+  the best score × fit; when none is related, the strongest, and the why says so.
 * format — ``offline_format``.
 """
 
@@ -17,14 +21,16 @@ from datetime import datetime
 
 from trendreel.errors import NoTrendsError
 from trendreel.models import (
-    ChosenTopic,
     KeywordScore,
     ThemeConfig,
     TopicCluster,
     TrendCollection,
     TrendReport,
 )
+from trendreel.models.trends import ThemeFit, by_preference
 from trendreel.providers.base import UsageLog
+from trendreel.providers.llm.embeddings import Embedder
+from trendreel.providers.llm.minilm import MiniLmEmbedder
 from trendreel.providers.llm.offline_clusters import (
     Cluster,
     ItemTerms,
@@ -34,24 +40,30 @@ from trendreel.providers.llm.offline_clusters import (
     document_frequency,
     extract_terms,
 )
+from trendreel.providers.llm.offline_fit import theme_fit
 from trendreel.providers.llm.offline_format import recommend_format
 from trendreel.providers.llm.offline_labels import cluster_label
-from trendreel.providers.llm.offline_relevance import Relevance, ThemeProfile
+from trendreel.providers.llm.offline_relevance import ThemeProfile
 from trendreel.providers.llm.offline_text import Vocabulary
+from trendreel.providers.llm.theme_meaning import theme_meanings
+from trendreel.providers.llm.topic_reason import chosen_from, ident
 from trendreel.providers.llm.trend_stats import engagement_stats, hashtag_scores
 
 CROSS_PLATFORM_BONUS = 0.5
 MAX_CLUSTERS = 8
+#: Related clusters listed beyond the strongest MAX_CLUSTERS (candidates for later jobs too).
+MAX_RELATED_EXTRA = 4
 TOP_KEYWORDS = 15
 CLUSTER_KEYWORDS = 6
-SUPPORTING_ITEMS = 5
-PLATFORM_NAMES = {"youtube": "YouTube", "tiktok": "TikTok", "google_trends": "Google Trends"}
 
 
 class OfflineAnalyzer:
     """Deterministic trend analysis: the same collection and config give the same report."""
 
     name = "offline"
+
+    def __init__(self, embedder: Embedder | None = None) -> None:
+        self._embedder: Embedder = embedder if embedder is not None else MiniLmEmbedder()
 
     def analyze(
         self, collection: TrendCollection, config: ThemeConfig, now: datetime, usage: UsageLog
@@ -61,39 +73,68 @@ class OfflineAnalyzer:
             raise NoTrendsError("no trend items to analyze: the collection is empty")
         terms, vocab = extract_terms(items)
         df = document_frequency(terms)
-        ranked = _rank_clusters(cluster_items(terms))
-        top_raw = ranked[0].raw_strength(CROSS_PLATFORM_BONUS)
-        models = [_describe(c, df, vocab, len(terms), top_raw) for c in ranked[:MAX_CLUSTERS]]
-        profile = ThemeProfile(config)
-        relevances = [profile.relevance(c) for c in ranked[:MAX_CLUSTERS]]
-        best = max(range(len(models)), key=lambda k: (models[k].score * relevances[k].boost, -k))
+        candidates, grouped = _candidates(cluster_items(terms))
+        fits = self._fits(candidates, config, vocab, usage)
+        listed = _listed(candidates, grouped, fits)
+        top_raw = candidates[0].raw_strength(CROSS_PLATFORM_BONUS)
+        models = [_describe(candidates[k], df, vocab, len(terms), top_raw, fits[k]) for k in listed]
+        ranked = by_preference(models)
+        best = next(k for k, model in zip(listed, models, strict=True) if model is ranked[0])
         stats = engagement_stats(items)
-        members = [m.item for m in ranked[best].members]
+        members = [m.item for m in candidates[best].members]
         usage.record(self.name, "analyze", len(items), "items_analyzed", 0.0)
         return TrendReport(
             generated_at=now,
             analyzer=self.name,
             top_hashtags=hashtag_scores(items),
             top_keywords=_keyword_scores(terms, df, vocab),
-            clusters=models,
+            clusters=sorted(models, key=lambda m: -m.score),
             engagement=stats,
             recommended_format=recommend_format(members, stats, config),
-            chosen_topic=_chosen(models[best], ranked[best], relevances[best], vocab, len(models)),
+            chosen_topic=chosen_from(
+                config.config.theme, ranked[0], ranked, {ident(i): i for i in items}
+            ),
         )
 
+    def _fits(
+        self, candidates: list[Cluster], config: ThemeConfig, vocab: Vocabulary, usage: UsageLog
+    ) -> list[ThemeFit]:
+        profile = ThemeProfile(config)
+        groups = [[m.item for m in c.members] for c in candidates]
+        meanings = theme_meanings(config.config.theme, groups, self._embedder, usage)
+        return [
+            theme_fit(profile.relevance(c), meaning, vocab)
+            for c, meaning in zip(candidates, meanings, strict=True)
+        ]
 
-def _rank_clusters(clusters: list[Cluster]) -> list[Cluster]:
-    """Strongest first; clusters of one item only when nothing grouped at all."""
-    grouped = [c for c in clusters if len(c.members) >= 2] or clusters
 
-    def key(cluster: Cluster) -> tuple[float, str]:
-        return (-cluster.raw_strength(CROSS_PLATFORM_BONUS), cluster.by_velocity()[0].ident)
+def _candidates(clusters: list[Cluster]) -> tuple[list[Cluster], int]:
+    """Every cluster, strongest first with clusters of two or more trends ahead of single
+    trends; and how many have two or more."""
 
-    return sorted(grouped, key=key)
+    def key(cluster: Cluster) -> tuple[bool, float, str]:
+        single = len(cluster.members) < 2
+        return (single, -cluster.raw_strength(CROSS_PLATFORM_BONUS), cluster.by_velocity()[0].ident)
+
+    ordered = sorted(clusters, key=key)
+    return ordered, sum(len(c.members) >= 2 for c in ordered)
+
+
+def _listed(candidates: list[Cluster], grouped: int, fits: list[ThemeFit]) -> list[int]:
+    """Indexes of the clusters the report lists: the strongest groups (single trends only when
+    nothing grouped), then related clusters beyond them."""
+    shown = list(range(min(grouped or len(candidates), MAX_CLUSTERS)))
+    extra = [k for k in range(len(candidates)) if k not in shown and fits[k].related]
+    return shown + extra[:MAX_RELATED_EXTRA]
 
 
 def _describe(
-    cluster: Cluster, df: Counter[str], vocab: Vocabulary, total: int, top_raw: float
+    cluster: Cluster,
+    df: Counter[str],
+    vocab: Vocabulary,
+    total: int,
+    top_raw: float,
+    fit: ThemeFit,
 ) -> TopicCluster:
     keywords = distinctive_terms(cluster, df, total)[:CLUSTER_KEYWORDS]
     members = cluster.by_velocity()
@@ -105,6 +146,7 @@ def _describe(
         platforms=cluster.platforms,
         score=round(cluster.raw_strength(CROSS_PLATFORM_BONUS) / (top_raw or 1.0), 4),
         total_velocity=round(sum(m.item.engagement_velocity_per_hour for m in members), 2),
+        fit=fit,
     )
 
 
@@ -125,41 +167,3 @@ def _keyword_scores(
         KeywordScore(term=vocab.display(t), count=df[t], score=round(weight[t] / total, 5))
         for t in ranked
     ]
-
-
-def _chosen(
-    model: TopicCluster, cluster: Cluster, relevance: Relevance, vocab: Vocabulary, count: int
-) -> ChosenTopic:
-    supporting = cluster.by_velocity()[:SUPPORTING_ITEMS]
-    platforms = ", ".join(PLATFORM_NAMES[p.value] for p in model.platforms)
-    theme_part = _theme_part(relevance, vocab)
-    reason = (
-        f"'{model.label}' has the best theme-weighted score of {count} topic clusters "
-        f"({model.score:.2f} × {relevance.boost:.2f} = {model.score * relevance.boost:.2f}): "
-        f"{len(model.item_ids)} trends on {platforms} with about "
-        f"{model.total_velocity:,.0f} likes, comments and shares an hour combined; {theme_part}. "
-        f"Fastest: '{supporting[0].item.title}'."
-    )
-    return ChosenTopic(
-        label=model.label,
-        keywords=model.keywords,
-        hashtags=model.hashtags,
-        reason=reason,
-        supporting_items=[m.ident for m in supporting],
-        supporting_titles=[m.item.title for m in supporting],
-    )
-
-
-def _theme_part(relevance: Relevance, vocab: Vocabulary) -> str:
-    """Which theme and context words the topic shares with the config, in words."""
-    if not relevance.matched:
-        return "it shares no words with the theme, so it won on trend strength alone"
-    parts = []
-    if relevance.theme_matched:
-        parts.append(
-            "the theme words " + ", ".join(vocab.display(t) for t in relevance.theme_matched)
-        )
-    if relevance.context_matched:
-        shown = relevance.context_matched[:4]
-        parts.append("the context words " + ", ".join(vocab.display(t) for t in shown))
-    return f"it matches {' and '.join(parts)} (theme boost ×{relevance.boost:.2f})"

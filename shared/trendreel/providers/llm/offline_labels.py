@@ -2,7 +2,8 @@
 
 A label is the 2–3 word phrase, taken from member titles and descriptions, whose words are the
 cluster's most distinctive terms and which the most members share. Falling back to the top two
-distinctive terms keeps every cluster labelled even when no phrase repeats.
+distinctive terms keeps every cluster labelled even when no phrase repeats. A single trend is
+its own topic: its title is the label ("My cat learned to open the fridge", not "cat learned").
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from trendreel.providers.llm.offline_clusters import Cluster, distinctive_terms,
 from trendreel.providers.llm.offline_text import STOPWORDS, Vocabulary, stem
 
 _BREAK = re.compile(r"[^a-z0-9' ]+")
+_NOT_TITLE = re.compile(r"#\w+|[^\w\s'’&:,.!?/()-]")
 PHRASE_SIZES = (2, 3)
 MIN_WORD_LENGTH = 2
+MAX_TITLE_WORDS = 10
 
 
 def content_runs(text: str) -> list[list[str]]:
@@ -45,6 +48,8 @@ def _member_phrases(text: str) -> set[str]:
 
 def cluster_label(cluster: Cluster, df: Counter[str], total: int, vocab: Vocabulary) -> str:
     """The best shared phrase, scored by members containing it × mean-ish word weight."""
+    if len(cluster.members) == 1 and (title := title_label(cluster.members[0].item.title)):
+        return title
     weights = term_weights(cluster, df, total)
     counts: Counter[str] = Counter()
     for member in cluster.members:
@@ -60,3 +65,9 @@ def cluster_label(cluster: Cluster, df: Counter[str], total: int, vocab: Vocabul
         return min(shared, key=lambda p: (-score(p), p))
     top = distinctive_terms(cluster, df, total)[:2]
     return " ".join(vocab.display(t) for t in top) or "trending now"
+
+
+def title_label(title: str) -> str:
+    """A trend's title as a topic label: no hashtags or emoji, at most MAX_TITLE_WORDS words."""
+    words = _NOT_TITLE.sub(" ", title).split()[:MAX_TITLE_WORDS]
+    return " ".join(words).rstrip(" ,:;-")

@@ -1,16 +1,22 @@
 """The script's short texts: title, on-screen hook, per-scene screen text and visual keywords,
 call to action, description and hashtags. Screen texts are clipped at word boundaries.
+
+Whatever is shown (hook, screen text, call to action) is chosen after the narration is fitted:
+the first candidate whose every word that scene's narration says (``quality.words.unsaid``),
+else a key phrase of one of its sentences, so the screen never shows what the voice skipped.
 """
 
 from __future__ import annotations
 
 import random
+import re
 
 from trendreel.models import ThemeConfig, TrendReport
 from trendreel.providers.llm.offline_facts import TopicFacts
 from trendreel.providers.llm.offline_phrases import SCREEN_HOOKS, TITLES
 from trendreel.providers.llm.offline_speech import clean_for_speech, clip, key_phrase, normalise_tag
 from trendreel.providers.llm.offline_text import STOPWORDS
+from trendreel.quality.words import unsaid
 
 TITLE_CHARS = 60
 HOOK_CHARS = 40
@@ -35,10 +41,15 @@ INTENT_NOUNS = {
 NOT_VISUAL_WORDS = "hidden high smart live new best cheap easy fast quick big top real viral simple"
 NOT_VISUAL = frozenset(NOT_VISUAL_WORDS.split())
 DEFAULT_SCREEN = {
-    "stat": "Rising fast",
-    "story": "Creators are all in",
-    "contrast": "Early beats big",
+    "stat": ("One of the fastest rising",),
+    "explain": ("Creator to creator",),
+    "story": ("Every creator has a take",),
+    "list": ("Creators' own spin",),
+    "contrast": ("Jump in early", "Jump in while it is rising", "Still rising"),
 }
+#: A lead before the point of a sentence ("Here is the big one:", "Second,"), for key phrases.
+_LEAD = re.compile(r"^(?:[^:]{1,40}:|\w+,)\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def title(facts: TopicFacts, style: str, rng: random.Random) -> str:
@@ -47,44 +58,51 @@ def title(facts: TopicFacts, style: str, rng: random.Random) -> str:
     return clip(text[:1].upper() + text[1:], TITLE_CHARS)
 
 
-def screen_hook(facts: TopicFacts, hook_style: str, n_body: int) -> str:
-    values = {
-        "topic_title": facts.topic_title,
-        "velocity_short": facts.fields.get("velocity_short", ""),
-        "n_digits": str(n_body),
-    }
-    template = SCREEN_HOOKS.get(hook_style, SCREEN_HOOKS["bold claim"])
-    if "{velocity_short}" in template and not values["velocity_short"]:
-        template = SCREEN_HOOKS["bold claim"]
-    return clip(template.format(**values), HOOK_CHARS)
+def screen_hook(facts: TopicFacts, hook_style: str, fields: dict[str, str], said: str) -> str:
+    """The on-screen hook for the spoken hook ``said``; ``fields`` are the voice's."""
+    values = fields | {"topic_title": facts.topic_title}
+    templates = SCREEN_HOOKS.get(hook_style, SCREEN_HOOKS["bold claim"])
+    candidates = [t.format(**values) for t in templates if _known(t, values)]
+    return spoken_pick([*candidates, facts.topic_title], said, HOOK_CHARS)
 
 
-def call_to_action(config: ThemeConfig) -> str:
+def call_to_action(config: ThemeConfig, said: str) -> str:
+    """The tagline, else "Try <product>", else a follow line, whichever the CTA scene says."""
     tagline = config.config.tagline.strip()
-    if tagline and len(tagline) <= CTA_CHARS:
-        return tagline
     product = config.config.product_name.strip()
-    return clip(f"Try {product}" if product else "Follow for more trends", CTA_CHARS)
+    candidates = [
+        tagline if len(tagline) <= CTA_CHARS else "",
+        f"Try {product}" if product else "",
+        "Follow for more trends",
+    ]
+    return spoken_pick(candidates, said, CTA_CHARS)
 
 
-def scene_screen_text(
-    intent: str, facts: TopicFacts, points: list[str], hook: str, cta: str
-) -> str:
-    """The key phrase shown during a scene: its talking point, else its fact, else a default."""
-    if points:
-        return key_phrase(points[0], SCREEN_CHARS)
+def scene_screen_text(intent: str, facts: TopicFacts, points: list[str], said: str) -> str:
+    """The key phrase shown during a body scene: its talking point, else its fact or a default."""
     fields = facts.fields
     velocity = fields.get("velocity_short")
-    candidates = {
-        "hook": hook,
-        "cta": cta,
-        "stat": f"{velocity} reactions an hour" if velocity else "",
-        "explain": " + ".join(facts.platforms_screen),
-        "story": key_phrase(fields["title"], SCREEN_CHARS) if "title" in fields else "",
-        "list": ", ".join(facts.keywords[:3]),
+    by_intent = {
+        "stat": [f"{velocity} reactions an hour" if velocity else ""],
+        "explain": [" + ".join(facts.platforms_screen)],
+        "story": [key_phrase(fields["title"], SCREEN_CHARS) if "title" in fields else ""],
+        "list": [", ".join(facts.keywords[:3]), ", ".join(facts.keywords[:2])],
     }
-    text = candidates.get(intent) or DEFAULT_SCREEN.get(intent) or facts.topic_title
-    return clip(text, SCREEN_CHARS)
+    candidates = [key_phrase(p, SCREEN_CHARS) for p in points[:1]] + by_intent.get(intent, [])
+    return spoken_pick([*candidates, *DEFAULT_SCREEN.get(intent, ())], said, SCREEN_CHARS)
+
+
+def spoken_pick(candidates: list[str], said: str, limit: int) -> str:
+    """The first candidate that fits ``limit`` and whose words ``said`` all says, else a key
+    phrase of one of its sentences; a clipped candidate reads worse than either, so comes last."""
+    phrases = [key_phrase(_LEAD.sub("", s), limit) for s in _SENTENCE_END.split(said)]
+    fitting = [c for c in candidates if c and len(c) <= limit]
+    options = [*fitting, *phrases, *(clip(c, limit) for c in candidates if c)]
+    return next((o for o in options if o and not unsaid(o, said)), clip(said, limit))
+
+
+def _known(template: str, values: dict[str, str]) -> bool:
+    return all(values.get(name) for name in re.findall(r"{(\w+)}", template))
 
 
 def scene_keywords(intent: str, index: int, facts: TopicFacts) -> list[str]:

@@ -30,12 +30,12 @@ HOOKS: dict[str, Bank] = {
             "{topic} is the trend of the week, and here is why!",
         ),
         "stat shock": (
-            "{velocity} likes, comments and shares every hour. That is {topic} right now!",
+            "{velocity} reactions every hour. That is {topic} right now!",
             "Wait. {topic} videos are pulling {velocity} reactions an hour!",
         ),
         "countdown": (
             "{n_things} things you need to know about {topic}, fast!",
-            "Here are {n_things} reasons {topic} {hot}!",
+            "Here are {n_things} things to know about {topic}!",
         ),
     },
     "calm": {
@@ -66,12 +66,12 @@ HOOKS: dict[str, Bank] = {
             "Here is what the numbers say about {topic}.",
         ),
         "stat shock": (
-            "{topic} is generating about {velocity} likes, comments and shares per hour.",
+            "{topic} is generating about {velocity} reactions per hour.",
             "One number sums it up: {velocity} reactions an hour for {topic}.",
         ),
         "countdown": (
-            "Here are {n_things} facts about the {topic} trend.",
-            "{n_things} data points explain the {topic} trend.",
+            "Here are {n_things} things to know about the {topic} trend.",
+            "{n_things} key takeaways from the {topic} trend.",
         ),
     },
     "playful": {
@@ -88,8 +88,8 @@ HOOKS: dict[str, Bank] = {
             "Hold onto your phone: {topic} is pulling {velocity} reactions an hour.",
         ),
         "countdown": (
-            "{n_things} fun facts about the {topic} craze, ready?",
-            "Let's count down {n_things} things about {topic}!",
+            "{n_things} fun things about the {topic} craze, ready?",
+            "Okay, {n_things} quick things about {topic}. Go!",
         ),
     },
     "dramatic": {
@@ -106,11 +106,15 @@ HOOKS: dict[str, Bank] = {
             "The numbers are staggering: {velocity} reactions an hour for {topic}.",
         ),
         "countdown": (
-            "{n_things} signs {topic} is about to explode.",
-            "{n_things} reasons the {topic} trend changes everything.",
+            "{n_things} truths about {topic} nobody tells you.",
+            "{n_things} things about {topic} you cannot ignore.",
         ),
     },
 }
+
+#: The hook line when every line of the bank would promise a count the script does not keep
+#: (a topic named "top 10 …"): it leaves the topic out.
+HOOK_FALLBACK = "Here is a trend that {hot}."
 
 #: Long form first, short form (noun phrase only) second, for tight budgets.
 AUDIENCE: Bank = {
@@ -147,12 +151,31 @@ TITLES: Bank = {
     "dramatic": ("{topic_title} is taking over", "The rise of {topic_title}"),
 }
 
-#: On-screen hook text per hook style (kept under 32 characters after clipping).
-SCREEN_HOOKS = {
-    "question": "Why is {topic_title} everywhere?",
-    "bold claim": "{topic_title} is everywhere",
-    "stat shock": "{velocity_short} reactions an hour",
-    "countdown": "{n_digits} things about {topic_title}",
+#: On-screen hook candidates per hook style, best first: the writer shows the first one that
+#: fits 40 characters and whose words the spoken hook says, else the topic alone. Countdown
+#: candidates cover every noun the countdown hooks above promise.
+SCREEN_HOOKS: Bank = {
+    "question": (
+        "Why is {topic_title} everywhere?",
+        "{topic_title}: why now?",
+        "Why is {topic_title} trending?",
+        "{topic_title}: what is behind it?",
+        "{topic_title} on your feed?",
+        "{topic_title}?",
+    ),
+    "bold claim": (
+        "{topic_title} {hot}",
+        "{topic_title}: trend of the week",
+        "{topic_title} by the numbers",
+        "{topic_title} took over",
+        "The {topic_title} trend",
+    ),
+    "stat shock": ("{velocity_short} reactions an hour",),
+    "countdown": (
+        "{n_digits} things about {topic_title}",
+        "{n_digits} takeaways: {topic_title}",
+        "{n_digits} truths about {topic_title}",
+    ),
 }
 
 #: Said before the hook line when the budget has room.

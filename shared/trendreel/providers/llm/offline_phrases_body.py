@@ -13,8 +13,8 @@ BODY: dict[str, list[SlotSpec]] = {
     "stat": [
         (
             (
-                "Clips about {topic} are pulling in about {velocity} likes, comments and shares "
-                "an hour.",
+                "Clips about {topic} are pulling in about {velocity} reactions an hour, in likes, "
+                "comments and shares.",
                 "{topic} videos are gaining {velocity} reactions every hour.",
             ),
             "{topic} is one of the fastest rising topics today.",

@@ -10,8 +10,8 @@
 * context words — the target audience, talking points and reference titles. They are many and
   generic, so they add at most +0.3 and mostly break near-ties.
 
-A cluster matching the whole theme gains ×2.5: it beats an unrelated trend up to 2.5 times
-stronger, while a much stronger trend still wins over a weak on-theme one.
+This is the word half of the offline analyzer's fit to the theme; ``offline_fit`` adds the
+meaning half and decides what counts as related.
 """
 
 from __future__ import annotations

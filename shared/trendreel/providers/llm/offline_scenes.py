@@ -5,25 +5,22 @@ Layout: a hook, then body scenes by count (2: stat, list · 3: + explain · 4: +
 contrast scene; the first of each is mandatory, the rest are added while the budget allows, in
 the same round as each fact scene's second sentence so scene lengths stay balanced. The audience
 call-out is mandatory in its short form; the planner may swap in the long one.
-Wording is chosen with a seeded ``random.Random`` so the same inputs give the same script.
+A countdown hook promises as many things as there are body scenes, and every body scene opens
+its mandatory sentence with its number ("Number two.", "Second,"), so the promise is kept at any
+length; no hook sentence may promise any other count (``quality.promises``).
+Wording is chosen by the ``Voice`` (seeded), so the same inputs give the same script.
 """
 
 from __future__ import annotations
 
-import random
-import re
-import string
-from dataclasses import dataclass
-
-from trendreel.models import ThemeConfig
 from trendreel.models.content import VisualIntent
 from trendreel.providers.llm.offline_phrases import (
     AUDIENCE,
     CTA_CLOSERS,
     CTA_FALLBACK,
     CTA_PRODUCT,
+    HOOK_FALLBACK,
     HOOKS,
-    HOT,
     OPENERS,
     TONE_CLOSERS,
 )
@@ -35,6 +32,8 @@ from trendreel.providers.llm.offline_speech import (
     key_phrase,
     sentence_case,
 )
+from trendreel.providers.llm.offline_voice import Voice
+from trendreel.quality.promises import count_promises
 
 BODY_LAYOUT: dict[int, tuple[VisualIntent, ...]] = {
     1: ("list",),
@@ -44,53 +43,11 @@ BODY_LAYOUT: dict[int, tuple[VisualIntent, ...]] = {
     5: ("stat", "explain", "story", "list", "contrast"),
 }
 TALKING_POINT_INTENTS = ("list", "contrast")
-PUNCHY_TONES = frozenset({"punchy", "snappy", "direct", "concise", "short"})
-FORMAL_TONES = frozenset({"formal", "professional", "serious", "neutral"})
 GIST_CHARS = 40
-_FORMATTER = string.Formatter()
-_SENTENCE_START = re.compile(r"([.!?]\s+)([a-z])")
-
-
-@dataclass
-class Voice:
-    """Style, tone and the facts; renders templates and orders variants deterministically."""
-
-    style: str
-    fields: dict[str, str]
-    rng: random.Random
-    tone: frozenset[str]
-
-    @property
-    def punchy(self) -> bool:
-        return bool(self.tone & PUNCHY_TONES)
-
-    @property
-    def formal(self) -> bool:
-        return bool(self.tone & FORMAL_TONES)
-
-    def render(self, templates: tuple[str, ...] | list[str]) -> list[str]:
-        """Every template whose fields are known, formatted, in a seeded preference order."""
-        rendered = [self.finish(t.format(**self.fields)) for t in templates if self.known(t)]
-        shift = self.rng.randrange(len(rendered)) if rendered else 0
-        ordered = rendered[shift:] + rendered[:shift]
-        return sorted(ordered, key=lambda s: len(s.split())) if self.punchy else ordered
-
-    def known(self, template: str) -> bool:
-        return all(name in self.fields for _, name, _, _ in _FORMATTER.parse(template) if name)
-
-    def finish(self, text: str) -> str:
-        """Capitalise sentence starts; a formal tone drops exclamation marks."""
-        text = _SENTENCE_START.sub(lambda m: m.group(1) + m.group(2).upper(), sentence_case(text))
-        return text.replace("!", ".") if self.formal else text
-
-
-def make_voice(config: ThemeConfig, fields: dict[str, str], n_body: int, seed: int) -> Voice:
-    rng = random.Random(seed)
-    style = config.config.style
-    tone = frozenset(re.findall(r"[a-z]+", config.config.tone.lower()))
-    hot, hot2 = rng.sample(HOT[style], 2)
-    extra = {"hot": hot, "hot2": hot2, "n_things": count_word(n_body)}
-    return Voice(style, fields | extra, rng, tone)
+#: A countdown numbers every body scene out loud: "Number one." in these styles, else "First,".
+NUMBER_STYLES = frozenset({"energetic", "playful"})
+ORDINAL_WORDS = ("First", "Second", "Third", "Fourth", "Fifth")
+ARTICLES = frozenset({"the", "a", "an"})
 
 
 def build_plans(voice: Voice, hook_style: str, groups: list[list[str]]) -> list[ScenePlan]:
@@ -99,36 +56,62 @@ def build_plans(voice: Voice, hook_style: str, groups: list[list[str]]) -> list[
     intents = BODY_LAYOUT[n_body]
     fillers = list(FILLERS[voice.style])
     voice.rng.shuffle(fillers)
-    plans = [_hook(voice, hook_style)]
+    count = n_body if hook_style == "countdown" else None
+    plans = [_hook(voice, hook_style, count)]
     for index, intent in enumerate(intents):
-        plans.append(_body(voice, intent, groups[index], fillers[index::n_body]))
+        number = _number_lead(voice.style, index) if count else None
+        plans.append(_body(voice, intent, groups[index], fillers[index::n_body], number))
     plans.append(_cta(voice))
     return plans
 
 
-def _hook(voice: Voice, hook_style: str) -> ScenePlan:
+def _hook(voice: Voice, hook_style: str, count: int | None) -> ScenePlan:
+    """Hook sentences; with ``count`` None none may promise a count, else only that one."""
+
+    def keeping(sentences: list[str]) -> list[str]:
+        return [s for s in sentences if all(n == count for n, _ in count_promises(s))]
+
     bank = HOOKS[voice.style]
     plan = ScenePlan("hook")
-    plan.add(3, voice.render(OPENERS[voice.style]))
-    plan.add(0, voice.render(bank.get(hook_style, ())) or voice.render(bank["bold claim"]))
+    plan.add(3, keeping(voice.render(OPENERS[voice.style])))
+    lines = voice.render(bank.get(hook_style, ())) or voice.render(bank["bold claim"])
+    plan.add(0, keeping(lines) or voice.render((HOOK_FALLBACK,)))
     audience = [t.format(**voice.fields) for t in AUDIENCE[voice.style] if voice.known(t)]
-    plan.add(0, [voice.finish(a) for a in reversed(audience)])
+    plan.add(0, keeping([voice.finish(a) for a in reversed(audience)]))
     return plan
 
 
-def _body(voice: Voice, intent: VisualIntent, points: list[str], fillers: list[str]) -> ScenePlan:
+def _number_lead(style: str, index: int) -> str:
+    if style in NUMBER_STYLES:
+        return f"Number {count_word(index + 1)}."  # a full stop: the point may have its own colon
+    return f"{ORDINAL_WORDS[index]},"
+
+
+def _body(
+    voice: Voice,
+    intent: VisualIntent,
+    points: list[str],
+    fillers: list[str],
+    number: str | None,
+) -> ScenePlan:
+    """A body scene; ``number`` (a countdown's "Number two.") opens every mandatory variant."""
     plan = ScenePlan(intent)
     if points:
         lead = TP_FIRST[voice.style] if intent == "list" else PIVOT[voice.style]
-        plan.add(0, [_lead(lead, points[0]), points[0], _gist(points[0])])
+        first = [_lead(lead, points[0]), points[0], _gist(points[0])]
+        if number:
+            first = [_lead(number, points[0]), _lead(number, _gist(points[0]))]
+        plan.add(0, first)
         for point in points[1:]:
             plan.add(1, [_lead(voice.rng.choice(TP_NEXT[voice.style]), point), point])
     else:
-        for number, (variants, fallback) in enumerate(BODY[intent]):
+        for index, (variants, fallback) in enumerate(BODY[intent]):
             rendered = voice.render(variants)
-            if number == 0 and not rendered and fallback:
+            if index == 0 and not rendered and fallback:
                 rendered = voice.render((fallback,))
-            plan.add(min(number, 2), rendered)
+            if index == 0 and number:
+                rendered = [_lead(number, sentence) for sentence in rendered]
+            plan.add(min(index, 2), rendered)
     for filler in fillers:
         plan.add(3, voice.render((filler,)))
     return plan
@@ -169,8 +152,12 @@ def _as_sentence(text: str) -> str:
 
 
 def _gist(point: str) -> str:
-    """A last-resort short form of a long talking point: its key phrase as a sentence."""
-    return key_phrase(point, GIST_CHARS) + "."
+    """A last-resort short form of a long talking point: its key phrase (article kept)."""
+    phrase = key_phrase(point, GIST_CHARS)
+    article = point.split(maxsplit=1)[0]
+    if article.lower() in ARTICLES and phrase.split(maxsplit=1)[0].lower() not in ARTICLES:
+        phrase = f"{article} {phrase[0].lower()}{phrase[1:]}"
+    return phrase + "."
 
 
 def _lead(lead: str, point: str) -> str:

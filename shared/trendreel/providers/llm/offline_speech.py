@@ -67,27 +67,25 @@ def count_word(n: int) -> str:
 
 
 def spoken_number(value: float) -> str:
-    """Round for speech: 950, 4.3 thousand, 203 thousand, 1.2 million, 12 million."""
-    if value < 1_000:
+    """Round for speech: 950, 4.3 thousand, 203 thousand, 1.2 million, 12 million.
+
+    Each range ends where its rounding would carry into the next ("1000 thousand" is 1 million).
+    """
+    if round(value) < 1_000:
         return str(round(value))
-    if value < 10_000:
+    if value < 9_950:
         return f"{value / 1_000:.1f}".removesuffix(".0") + " thousand"
-    if value < 1_000_000:
+    if value < 999_500:
         return f"{round(value / 1_000)} thousand"
-    if value < 10_000_000:
+    if value < 9_950_000:
         return f"{value / 1_000_000:.1f}".removesuffix(".0") + " million"
     return f"{round(value / 1_000_000)} million"
 
 
 def short_number(value: float) -> str:
-    """Compact on-screen form: 950, 4.3K, 203K, 1.2M."""
-    if value < 1_000:
-        return str(round(value))
-    if value < 10_000:
-        return f"{value / 1_000:.1f}".removesuffix(".0") + "K"
-    if value < 1_000_000:
-        return f"{round(value / 1_000)}K"
-    return f"{value / 1_000_000:.1f}".removesuffix(".0") + "M"
+    """Compact on-screen form of exactly what ``spoken_number`` says: 950, 4.3K, 203K, 1.2M, 12M."""
+    spoken = spoken_number(value)
+    return spoken.replace(" thousand", "K").replace(" million", "M")
 
 
 def join_words(items: list[str]) -> str:

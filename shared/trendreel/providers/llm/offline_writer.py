@@ -5,6 +5,10 @@ voiceover lands near the target length when spoken at ``NARRATION_WPM``. Scenes:
 five body scenes (about one scene per six seconds in all), and a call to action. Wording comes
 from style phrase banks, chosen with a seed made from the topic, theme and style, so the same
 report and config always give the same script.
+
+Scripts keep their promises (``trendreel.quality``, checked again in review): a countdown hook
+counts the body scenes, which are numbered out loud; a video too short for two body scenes gets
+no count at all; and every text on screen is chosen from what its scene's narration says.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from trendreel.providers.base import NARRATION_WPM, UsageLog
 from trendreel.providers.llm import offline_meta as meta
 from trendreel.providers.llm.offline_facts import TopicFacts, gather_facts
 from trendreel.providers.llm.offline_plan import TOLERANCE, ScenePlan, Slot, fit_to_budget
-from trendreel.providers.llm.offline_scenes import build_plans, make_voice, talking_point_groups
+from trendreel.providers.llm.offline_scenes import build_plans, talking_point_groups
+from trendreel.providers.llm.offline_voice import make_voice
 
 SECONDS_PER_SCENE = 6.0
 MIN_SCENES = 4
@@ -50,15 +55,15 @@ class OfflineScriptWriter:
             voice = make_voice(config, facts.fields, n_body, _seed(report, config))
             groups = talking_point_groups(config.talking_points(), n_body)
             if n_body == 1 and hook_style == "countdown":
-                hook_style = "bold claim"  # "one things about…" is not a countdown
+                hook_style = "bold claim"  # one point is no list: promise no count
             plans = build_plans(voice, hook_style, groups)
             if n_body == 1:
                 plans = [_relax(plan) for plan in plans]
             narrations = fit_to_budget(plans, budget)
             if sum(len(n.split()) for n in narrations) <= budget * (1 + TOLERANCE):
                 break
-        hook = meta.screen_hook(facts, hook_style, n_body)
-        cta = meta.call_to_action(config)
+        hook = meta.screen_hook(facts, hook_style, voice.fields, narrations[0])
+        cta = meta.call_to_action(config, narrations[-1])
         scenes = _scenes(plans, narrations, [[], *groups, []], facts, hook, cta)
         script = Script(
             title=meta.title(facts, config.config.style, voice.rng),
@@ -110,11 +115,21 @@ def _scenes(
                 index=index,
                 narration=text,
                 visual_intent=plan.intent,
-                on_screen_text=meta.scene_screen_text(plan.intent, facts, scene_points, hook, cta),
+                on_screen_text=_screen_text(plan.intent, facts, scene_points, text, hook, cta),
                 keywords=meta.scene_keywords(plan.intent, index, facts),
             )
         )
     return scenes
+
+
+def _screen_text(
+    intent: str, facts: TopicFacts, points: list[str], narration: str, hook: str, cta: str
+) -> str:
+    if intent == "hook":
+        return hook
+    if intent == "cta":
+        return cta
+    return meta.scene_screen_text(intent, facts, points, narration)
 
 
 def _seed(report: TrendReport, config: ThemeConfig) -> int:

@@ -27,7 +27,7 @@ import numpy.typing as npt
 from trendreel.errors import MediaError
 from trendreel.models import WordTiming
 from trendreel.providers.base import Speech, UsageLog
-from trendreel.providers.tts import espeak_ffi
+from trendreel.providers.tts import espeak_abi, espeak_ffi
 from trendreel.providers.tts.espeak_align import Token, align, normalise, tokenise
 
 RATE_CALIBRATION = 1.0  # espeak rate per wanted real wpm (measured, see the module docstring)
@@ -39,7 +39,7 @@ EDGE_SECONDS = 0.05  # silence kept before the first and after the last word
 def espeak_rate_for(target_wpm: float) -> int:
     """The espeakRATE value that makes espeak speak at ``target_wpm`` real words per minute."""
     rate = round(target_wpm * RATE_CALIBRATION)
-    return max(espeak_ffi.MIN_RATE, min(espeak_ffi.MAX_RATE, rate))
+    return max(espeak_abi.MIN_RATE, min(espeak_abi.MAX_RATE, rate))
 
 
 class EspeakSynthesizer:

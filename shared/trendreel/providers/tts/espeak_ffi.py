@@ -1,4 +1,5 @@
-"""ctypes bindings for the few espeak-ng calls trendreel needs: synchronous synthesis + events.
+"""ctypes bindings for the few espeak-ng calls trendreel needs: synthesis with word events, and
+text to IPA phonemes (what the Piper voice speaks from).
 
 espeak-ng keeps global state (one voice, one rate, one callback per process), so every call goes
 through one module-level lock, and the ctypes callback object lives at module level: if it were
@@ -16,7 +17,9 @@ from __future__ import annotations
 import _ctypes
 import ctypes
 import threading
-from ctypes import c_char_p, c_int, c_size_t, c_uint, c_void_p
+from collections.abc import Iterator
+from contextlib import contextmanager
+from ctypes import c_void_p
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,47 +27,11 @@ import numpy as np
 import numpy.typing as npt
 
 from trendreel.errors import ConfigError, MediaError
-
-AUDIO_OUTPUT_SYNCHRONOUS = 2
-INITIALIZE_DONT_EXIT = 0x8000  # return an error code instead of calling exit()
-PARAM_RATE = 1
-POS_CHARACTER = 1
-CHARS_UTF8 = 1
-EVENT_LIST_TERMINATED = 0
-EVENT_WORD = 1
-EE_OK = 0
-MIN_RATE = 80  # espeak's own limits for espeakRATE
-MAX_RATE = 450
+from trendreel.providers.tts import espeak_abi as abi
 
 _REINSTALL_HINT = (
     "The bundled espeak-ng library is missing or broken; reinstall it with "
     "`pip install --force-reinstall espeakng-loader`."
-)
-
-
-class _EventId(ctypes.Union):
-    _fields_ = [
-        ("number", ctypes.c_int),
-        ("name", ctypes.c_char_p),
-        ("string", ctypes.c_char * 8),
-    ]
-
-
-class _Event(ctypes.Structure):
-    _fields_ = [
-        ("type", ctypes.c_int),
-        ("unique_identifier", ctypes.c_uint),
-        ("text_position", ctypes.c_int),  # 1-based character index into the text
-        ("length", ctypes.c_int),
-        ("audio_position", ctypes.c_int),  # milliseconds
-        ("sample", ctypes.c_int),  # sample index from the start of this espeak_Synth call
-        ("user_data", ctypes.c_void_p),
-        ("id", _EventId),
-    ]
-
-
-_SynthCallback = ctypes.CFUNCTYPE(
-    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
 )
 
 
@@ -78,6 +45,12 @@ class WordEvent:
 class RawSpeech:
     samples: npt.NDArray[np.int16]
     sample_rate: int
+    events: list[WordEvent]
+
+
+@dataclass(frozen=True)
+class Phonemes:
+    clauses: list[str]  # IPA, one string per clause as espeak splits the text; words spaced
     events: list[WordEvent]
 
 
@@ -106,9 +79,9 @@ def _on_audio(wav: Any, numsamples: int, events: Any) -> int:
         if numsamples > 0 and wav:
             collector.audio += ctypes.string_at(wav, numsamples * 2)
         index = 0
-        while events and events[index].type != EVENT_LIST_TERMINATED:
+        while events and events[index].type != abi.EVENT_LIST_TERMINATED:
             event = events[index]
-            if event.type == EVENT_WORD:
+            if event.type == abi.EVENT_WORD:
                 collector.events.append(WordEvent(event.text_position, event.sample))
             index += 1
     except Exception as exc:  # an exception must not cross the C boundary
@@ -117,27 +90,7 @@ def _on_audio(wav: Any, numsamples: int, events: Any) -> int:
     return 0
 
 
-_CALLBACK = _SynthCallback(_on_audio)
-
-
-_SYNTH_ARGS = [c_char_p, c_size_t, c_uint, c_int, c_uint, c_uint, c_void_p, c_void_p]
-_SIGNATURES: dict[str, tuple[list[Any], Any]] = {
-    "espeak_Initialize": ([c_int, c_int, c_char_p, c_int], c_int),
-    "espeak_SetVoiceByName": ([c_char_p], c_int),
-    "espeak_SetParameter": ([c_int, c_int, c_int], c_int),
-    "espeak_SetSynthCallback": ([_SynthCallback], None),
-    "espeak_Synth": (_SYNTH_ARGS, c_int),
-    "espeak_Synchronize": ([], c_int),
-    "espeak_Terminate": ([], c_int),
-}
-
-
-def _declare(lib: ctypes.CDLL) -> None:
-    """Exact C signatures, so ctypes converts arguments instead of guessing."""
-    for name, (argtypes, restype) in _SIGNATURES.items():
-        function = getattr(lib, name)
-        function.argtypes = argtypes
-        function.restype = restype
+_CALLBACK = abi.SynthCallback(_on_audio)
 
 
 def _open() -> tuple[ctypes.CDLL, int]:
@@ -148,11 +101,11 @@ def _open() -> tuple[ctypes.CDLL, int]:
         lib_path = espeakng_loader.get_library_path()
         data_path = espeakng_loader.get_data_path()
         lib = ctypes.CDLL(lib_path)
-        _declare(lib)
+        abi.declare(lib)
     except (ImportError, OSError, RuntimeError, AttributeError) as exc:
         raise MediaError(f"espeak-ng could not be loaded: {exc}", hint=_REINSTALL_HINT) from exc
     sample_rate = lib.espeak_Initialize(
-        AUDIO_OUTPUT_SYNCHRONOUS, 0, str(data_path).encode(), INITIALIZE_DONT_EXIT
+        abi.AUDIO_OUTPUT_SYNCHRONOUS, 0, str(data_path).encode(), abi.INITIALIZE_DONT_EXIT
     )
     if sample_rate <= 0:
         _close(lib)
@@ -173,7 +126,7 @@ def _close(lib: ctypes.CDLL) -> None:
 
 
 def _set_voice(lib: ctypes.CDLL, voice: str) -> None:
-    if lib.espeak_SetVoiceByName(voice.encode()) != EE_OK:
+    if lib.espeak_SetVoiceByName(voice.encode()) != abi.EE_OK:
         raise ConfigError(
             f"espeak-ng has no voice {voice!r}",
             field="espeak_voice",
@@ -184,27 +137,63 @@ def _set_voice(lib: ctypes.CDLL, voice: str) -> None:
 def _run(lib: ctypes.CDLL, text: str, rate: int) -> _Collector:
     collector = _Collector()
     data = text.encode("utf-8")
-    lib.espeak_SetParameter(PARAM_RATE, max(MIN_RATE, min(MAX_RATE, rate)), 0)
+    lib.espeak_SetParameter(abi.PARAM_RATE, max(abi.MIN_RATE, min(abi.MAX_RATE, rate)), 0)
     _state.collector = collector
     try:
-        status = lib.espeak_Synth(data, len(data) + 1, 0, POS_CHARACTER, 0, CHARS_UTF8, None, None)
-        if status == EE_OK:
+        status = lib.espeak_Synth(
+            data, len(data) + 1, 0, abi.POS_CHARACTER, 0, abi.CHARS_UTF8, None, None
+        )
+        if status == abi.EE_OK:
             status = lib.espeak_Synchronize()
     finally:
         _state.collector = None
-    if status != EE_OK or collector.error is not None:
+    if status != abi.EE_OK or collector.error is not None:
         raise MediaError(f"espeak-ng synthesis failed (code {status}): {collector.error or ''}")
     return collector
 
 
-def synthesize(text: str, voice: str, rate: int) -> RawSpeech:
-    """Speak ``text`` with ``voice`` at ``rate`` (espeak words per minute, 80-450)."""
+@contextmanager
+def _loaded(voice: str) -> Iterator[tuple[ctypes.CDLL, int]]:
+    """A fresh copy of the library with ``voice`` set, held under the process-wide lock."""
     with _lock:
         lib, sample_rate = _open()
         try:
             _set_voice(lib, voice)
-            collector = _run(lib, text, rate)
+            yield lib, sample_rate
         finally:
             _close(lib)
+
+
+def _clauses(lib: ctypes.CDLL, text: str) -> list[str]:
+    data = ctypes.create_string_buffer(text.encode("utf-8"))
+    pointer = c_void_p(ctypes.addressof(data))
+    clauses: list[str] = []
+    # Each call consumes at least one byte, so the length bounds a library that never moves on.
+    while pointer.value and len(clauses) <= len(data):
+        phonemes = lib.espeak_TextToPhonemes(
+            ctypes.byref(pointer), abi.CHARS_UTF8, abi.PHONEMES_IPA
+        )
+        clauses.append((phonemes or b"").decode("utf-8", errors="replace"))
+    return clauses
+
+
+def synthesize(text: str, voice: str, rate: int) -> RawSpeech:
+    """Speak ``text`` with ``voice`` at ``rate`` (espeak words per minute, 80-450)."""
+    with _loaded(voice) as (lib, sample_rate):
+        collector = _run(lib, text, rate)
     samples = np.frombuffer(collector.audio, dtype=np.int16)
     return RawSpeech(samples=samples, sample_rate=sample_rate, events=collector.events)
+
+
+def phonemize(text: str, voice: str) -> Phonemes:
+    """``text`` in IPA clause by clause, and the WORD events that place each spoken word in it.
+
+    Both come from one load. espeak starts a new word in its IPA (a space) exactly where it
+    reports a WORD event, so the n-th word of the IPA is the n-th event. Synthesis runs only for
+    the events: at the fastest rate, since word positions do not depend on it, and the audio is
+    dropped.
+    """
+    with _loaded(voice) as (lib, _):
+        clauses = _clauses(lib, text)
+        events = _run(lib, text, abi.MAX_RATE).events
+    return Phonemes(clauses=clauses, events=events)
