@@ -74,16 +74,31 @@ class ApiClient:
     def job(self, job_id: str) -> dict[str, Any]:
         return self._call("GET", f"/jobs/{job_id}")
 
-    def jobs(self, status: str | None = None, limit: int = 20) -> dict[str, Any]:
-        params: dict[str, Any] = {"limit": limit, **({"status": status} if status else {})}
-        return self._call("GET", "/jobs", params=params)
+    def jobs(
+        self, status: str | None = None, limit: int = 20, cursor: str | None = None
+    ) -> dict[str, Any]:
+        return self._call("GET", "/jobs", params=_page(status, limit, cursor))
 
     def retry(self, job_id: str) -> dict[str, Any]:
         return self._call("POST", f"/jobs/{job_id}/retry")
 
-    def videos(self, status: str | None = None, limit: int = 20) -> dict[str, Any]:
-        params: dict[str, Any] = {"limit": limit, **({"status": status} if status else {})}
-        return self._call("GET", "/videos", params=params)
+    def videos(
+        self, status: str | None = None, limit: int = 20, cursor: str | None = None
+    ) -> dict[str, Any]:
+        return self._call("GET", "/videos", params=_page(status, limit, cursor))
+
+    def publish(
+        self, video_id: str, platforms: list[str] | None = None, privacy: str | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if platforms:
+            body["platforms"] = platforms
+        if privacy:
+            body["privacy"] = privacy
+        return self._call("POST", f"/videos/{video_id}/publish", json=body)
+
+    def metrics(self, video_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/videos/{video_id}/metrics")
 
     def video(self, video_id: str) -> dict[str, Any]:
         return self._call("GET", f"/videos/{video_id}")
@@ -92,3 +107,12 @@ class ApiClient:
         action = "approve" if approve else "reject"
         body = {"reason": reason} if reason else {}
         return self._call("POST", f"/videos/{video_id}/{action}", json=body)
+
+
+def _page(status: str | None, limit: int, cursor: str | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"limit": limit}
+    if status:
+        params["status"] = status
+    if cursor:
+        params["cursor"] = cursor
+    return params

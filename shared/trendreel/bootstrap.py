@@ -17,6 +17,7 @@ from typing import Any
 
 from trendreel.errors import ProviderNotConfiguredError
 from trendreel.google_auth import GoogleCerts
+from trendreel.models.publishing import PublishPlatform
 from trendreel.ports import BlobStore, JobStore, TaskQueue
 from trendreel.providers.base import (
     Analyzer,
@@ -26,6 +27,7 @@ from trendreel.providers.base import (
     TrendSource,
     VisualProvider,
 )
+from trendreel.providers.publish.base import Publisher
 from trendreel.settings import Settings
 from trendreel.stages.context import Providers, utc_now
 
@@ -119,6 +121,21 @@ def music(settings: Settings) -> MusicProvider:
     return GeneratedMusic()
 
 
+def publisher(settings: Settings, platform: PublishPlatform) -> Publisher:
+    """The platform's publisher, on the account connected for it (``trendreel accounts
+    connect``); an account that is not connected fails the publication with that command."""
+    from trendreel.accounts import access_tokens
+
+    tokens = access_tokens(settings, platform)
+    if platform == PublishPlatform.YOUTUBE:
+        from trendreel.providers.publish.youtube import YouTubePublisher
+
+        return YouTubePublisher(settings, tokens)
+    from trendreel.providers.publish.tiktok import TikTokPublisher
+
+    return TikTokPublisher(settings, tokens)
+
+
 def build_providers(settings: Settings) -> Providers:
     return Providers(
         trend_sources=trend_sources(settings),
@@ -141,6 +158,8 @@ class Runtime:
     blobs: BlobStore
     clock: Callable[[], datetime] = utc_now
     _providers: Providers | None = field(default=None, repr=False)
+    # Built on first use per platform; tests may hand in their own.
+    publishers: dict[PublishPlatform, Publisher] = field(default_factory=dict, repr=False)
     _certs: GoogleCerts | None = field(default=None, repr=False)
     _storage: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -151,6 +170,13 @@ class Runtime:
             if self._providers is None:
                 self._providers = build_providers(self.settings)
             return self._providers
+
+    def publisher(self, platform: PublishPlatform) -> Publisher:
+        """Only the publish function and the metrics collector need one."""
+        with self._lock:
+            if platform not in self.publishers:
+                self.publishers[platform] = publisher(self.settings, platform)
+            return self.publishers[platform]
 
     def google_certs(self) -> GoogleCerts:
         """Google's token certificates, fetched on first use and cached by their max-age."""

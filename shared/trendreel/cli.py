@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from trendreel import cli_jobs
+from trendreel import cli_jobs, cli_videos
 from trendreel.config import apply_overrides, load_config_file, load_default_config
 from trendreel.errors import ConfigError, StageError, TrendreelError
 from trendreel.models import ThemeConfig
@@ -36,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--seconds", type=int, nargs="+", default=[30, 120])
     bench.add_argument("--runs", type=int, default=1)
     bench.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    # Commands that need settings register here, each with its own handler(settings, args).
     cli_jobs.add_commands(sub)
+    cli_videos.add_commands(sub)
     return parser
 
 
@@ -76,14 +79,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _client_command(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    if args.command == "serve":
-        return cli_jobs.serve(settings, args.port)
-    if args.command == "generate":
-        return cli_jobs.generate(settings, args)
-    if args.command == "jobs":
-        return cli_jobs.jobs(settings, args)
-    return cli_jobs.videos(settings, args)
+    handler: Callable[[Settings, argparse.Namespace], int] = args.handler
+    return handler(load_settings(), args)
 
 
 def _report_failure(exc: StageError) -> None:

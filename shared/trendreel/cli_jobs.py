@@ -1,16 +1,16 @@
-"""CLI commands that talk to the API: generate, jobs, videos (and serve, which hosts it)."""
+"""CLI commands that talk to the API: generate and jobs (and serve, which hosts it)."""
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
-import json
 import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -19,8 +19,22 @@ import yaml
 
 from trendreel.api_client import ApiClient
 from trendreel.auth_token import local_token, redacted
+from trendreel.cli_tables import (
+    GREEN,
+    RED,
+    YELLOW,
+    Column,
+    add_list_options,
+    age,
+    cell,
+    fetch_page,
+    items,
+    parse_time,
+    print_json,
+    show_page,
+)
 from trendreel.google_auth import gcloud_identity_token
-from trendreel.models import Stage
+from trendreel.models import JobStatus, Stage
 from trendreel.settings import Settings
 
 POLL_SECONDS = 1.0
@@ -28,27 +42,21 @@ BAR = 20
 
 
 def add_commands(sub: Any) -> None:
-    serve = sub.add_parser("serve", help="run the api, every stage function and the queue locally")
-    serve.add_argument("--port", type=int, help="port on 127.0.0.1 (default TRENDREEL_PORT, 8080)")
+    serve_cmd = sub.add_parser("serve", help="run the api, every stage function and the queue")
+    serve_cmd.add_argument("--port", type=int, help="port on 127.0.0.1 (default TRENDREEL_PORT)")
+    serve_cmd.set_defaults(handler=lambda settings, args: serve(settings, args.port))
     gen = sub.add_parser("generate", help="submit a job (and with --wait, follow it)")
     gen.add_argument("--theme")
     gen.add_argument("--config", type=Path, help="theme config file (YAML or JSON)")
     gen.add_argument("--wait", action="store_true", help="follow the job until it finishes")
     gen.add_argument("--api", help="API base URL (default: an embedded local server)")
     gen.add_argument("--idempotency-key")
-    jobs = sub.add_parser("jobs", help="list, show or retry jobs")
-    jobs.add_argument("action", choices=["list", "show", "retry"])
-    jobs.add_argument("job_id", nargs="?")
-    jobs.add_argument("--status")
-    jobs.add_argument("--limit", type=int, default=20)
-    jobs.add_argument("--api")
-    videos = sub.add_parser("videos", help="list, approve or reject videos")
-    videos.add_argument("action", choices=["list", "approve", "reject"])
-    videos.add_argument("video_id", nargs="?")
-    videos.add_argument("--status")
-    videos.add_argument("--reason")
-    videos.add_argument("--limit", type=int, default=20)
-    videos.add_argument("--api")
+    gen.set_defaults(handler=generate)
+    jobs_cmd = sub.add_parser("jobs", help="list, show or retry jobs")
+    jobs_cmd.add_argument("action", choices=["list", "show", "retry"])
+    jobs_cmd.add_argument("job_id", nargs="?")
+    add_list_options(jobs_cmd, [s.value for s in JobStatus])
+    jobs_cmd.set_defaults(handler=jobs)
 
 
 def _is_loopback(url: str) -> bool:
@@ -174,31 +182,51 @@ def _draw(job: dict[str, Any], shown: set[str]) -> None:
 def jobs(settings: Settings, args: argparse.Namespace) -> int:
     with api_for(settings, args.api) as api:
         if args.action == "list":
-            _print(api.jobs(args.status, args.limit))
+            page = fetch_page(api, "jobs", args.status, args.limit, args.cursor)
+            if args.json:
+                print_json(page)
+            else:
+                now = datetime.now(UTC)
+                rows = [job_row(job, now) for job in items(page, "jobs")]
+                show_page(JOB_COLUMNS, rows, page, "jobs", args)
         elif args.action == "show":
-            _print(api.job(_need(args.job_id, "JOB_ID")))
+            print_json(api.job(required(args.job_id, "JOB_ID")))
         else:
-            _print(api.retry(_need(args.job_id, "JOB_ID")))
+            print_json(api.retry(required(args.job_id, "JOB_ID")))
     return 0
 
 
-def videos(settings: Settings, args: argparse.Namespace) -> int:
-    with api_for(settings, args.api) as api:
-        if args.action == "list":
-            _print(api.videos(args.status, args.limit))
-        else:
-            video_id = _need(args.video_id, "VIDEO_ID")
-            _print(api.review(video_id, args.action == "approve", args.reason))
-    return 0
+JOB_COLUMNS = (
+    Column("ID"),
+    Column("STATUS", colours={"completed": GREEN, "running": YELLOW, "failed": RED}),
+    Column("STAGE", shrinkable=True),
+    Column("PROGRESS", align="right"),
+    Column("THEME", shrinkable=True),
+    Column("AGE", align="right"),
+)
 
 
-def _need(value: str | None, name: str) -> str:
+def job_row(job: Mapping[str, Any], now: datetime) -> list[str]:
+    """One job of ``GET /jobs`` as a table row. A failed job's STAGE is the stage that failed."""
+    status = cell(job.get("status"))
+    error = job.get("error")
+    failed_in = error.get("stage") if status == "failed" and isinstance(error, dict) else None
+    progress = job.get("progress_pct")
+    return [
+        cell(job.get("id")),
+        status,
+        cell(failed_in or job.get("stage")),
+        "-"
+        if isinstance(progress, bool) or not isinstance(progress, int | float)
+        else f"{progress:.0f}%",
+        cell(job.get("theme")),
+        age(parse_time(job.get("created_at")), now),
+    ]
+
+
+def required(value: str | None, name: str) -> str:
     if not value:
         from trendreel.errors import ConfigError
 
         raise ConfigError(f"{name} is required for this action", field=name)
     return value
-
-
-def _print(body: dict[str, Any]) -> None:
-    print(json.dumps(body, indent=2))

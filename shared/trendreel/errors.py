@@ -12,6 +12,7 @@ person what to do about it. Foreign exceptions are translated at the boundary wi
     │   ├── ProviderNotConfiguredError  a real provider chosen without its credential/setting
     │   ├── ProviderAuthError           401/403 from the service
     │   ├── ProviderRateLimitError      429 after our own retries (retryable)
+    │   ├── ProviderQuotaExceededError  a daily/upload quota ran out (not retryable until reset)
     │   ├── ProviderUnavailableError    5xx, timeouts, connection errors (retryable)
     │   └── ProviderResponseError       the service answered with something we cannot use
     ├── NoTrendsError                   every configured trend source failed or was empty
@@ -96,6 +97,15 @@ class ProviderRateLimitError(ProviderError):
     code = "provider_rate_limited"
     retryable = True
     hint = "The service is rate limiting; retry later or lower the request rate."
+
+
+class ProviderQuotaExceededError(ProviderError):
+    """A quota that does not come back within a retry's wait (YouTube's daily units, an
+    upload limit): retrying now only spends attempts. The message names the quota and when it
+    resets."""
+
+    code = "quota_exceeded"
+    hint = "Wait until the quota resets (the message says when), or ask the platform for more."
 
 
 class ProviderUnavailableError(ProviderError):

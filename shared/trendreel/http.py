@@ -34,7 +34,7 @@ from pydantic import ValidationError
 from trendreel import google_auth, logs
 from trendreel.auth_token import local_token, token_matches
 from trendreel.bootstrap import Runtime, build_runtime
-from trendreel.delivery import Delivery, Outcome
+from trendreel.delivery import Delivery, Outcome, T, TaskDelivery
 from trendreel.models import Stage, TaskPayload
 from trendreel.settings import Settings
 
@@ -133,30 +133,43 @@ def _int_header(request: flask.Request, name: str) -> int:
     return max(int(value), 0) if value.isdigit() and len(value) < 10 else 0
 
 
-def parse_delivery(
-    request: flask.Request, stage: Stage, max_bytes: int
-) -> Delivery | flask.Response:
+def parse_task(
+    request: flask.Request, model: type[T], max_bytes: int
+) -> TaskDelivery[T] | flask.Response:
+    """A task delivery: POST, a body of at most ``max_bytes`` that is a valid ``model``, and the
+    queue's X-CloudTasks-* headers. Anything else is answered 4xx (never retried usefully)."""
     if request.method != "POST":
-        return error_response(405, "method_not_allowed", "stage functions take POST")
+        return error_response(405, "method_not_allowed", "task functions take POST")
     if (request.content_length or 0) > max_bytes:
         return error_response(413, "body_too_large", f"task bodies are at most {max_bytes} bytes")
     try:
-        payload = TaskPayload.model_validate_json(request.get_data(cache=False) or b"")
+        payload = model.model_validate_json(request.get_data(cache=False) or b"")
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(body)"
         return error_response(400, "invalid_task", f"invalid task: {where}: {first['msg']}")
-    if payload.stage != stage:
-        return error_response(
-            400, "wrong_stage", f"this function runs {stage.value}, not {payload.stage.value}"
-        )
-    return Delivery(
+    return TaskDelivery(
         payload=payload,
         task_name=request.headers.get("X-CloudTasks-TaskName", ""),
         retry_count=_int_header(request, "X-CloudTasks-TaskRetryCount"),
         execution_count=_int_header(request, "X-CloudTasks-TaskExecutionCount"),
         queue_name=request.headers.get("X-CloudTasks-QueueName", ""),
     )
+
+
+def parse_delivery(
+    request: flask.Request, stage: Stage, max_bytes: int
+) -> Delivery | flask.Response:
+    parsed = parse_task(request, TaskPayload, max_bytes)
+    if isinstance(parsed, flask.Response):
+        return parsed
+    if parsed.payload.stage != stage:
+        return error_response(
+            400,
+            "wrong_stage",
+            f"this function runs {stage.value}, not {parsed.payload.stage.value}",
+        )
+    return parsed
 
 
 def to_response(outcome: Outcome) -> flask.Response:

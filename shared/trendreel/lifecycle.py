@@ -23,6 +23,7 @@ from trendreel.models import (
     ThemeConfig,
     Trigger,
 )
+from trendreel.models.job import VideoFacts
 from trendreel.models.trends import TopicRecord
 
 # How long each stage may run: its Cloud Run request timeout and its tasks' dispatch deadline. A
@@ -180,9 +181,11 @@ def complete(
     outputs: dict[str, str],
     now: datetime,
     topic: TopicRecord | None = None,
+    video: VideoFacts | None = None,
 ) -> Job:
     """Record ``stage`` done, with its outputs and, for the stage that chose it, the topic
-    (kept on the job so later jobs on the theme can avoid repeating it)."""
+    (kept on the job so later jobs on the theme can avoid repeating it); review records the
+    video's facts."""
     if stage in job.completed_stages:
         return job  # a duplicate delivery finished second: nothing to add
     if not _holds(job, holder):
@@ -205,6 +208,7 @@ def complete(
             "status": JobStatus.COMPLETED if last else JobStatus.RUNNING,
             "review": Review() if last else job.review,
             "topic": topic if topic is not None else job.topic,
+            "video": video if video is not None else job.video,
             "updated_at": now,
         }
     )

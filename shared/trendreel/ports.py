@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from trendreel.models import Job, JobStatus, TaskPayload
+from trendreel.models import Job, JobStatus
 from trendreel.models.trends import UsedTopic
 
 #: A transactional mutation: gets the current job, returns the new one (or raises to abort).
@@ -88,18 +88,36 @@ class JobStore(TopicHistory, Protocol):
         """Pending or running jobs not updated since ``updated_before`` (for the sweeper)."""
         ...
 
+    def metrics_due(self, *, due_before: datetime, limit: int) -> list[Job]:
+        """Jobs with a published video whose next metrics reading is due at or before
+        ``due_before`` (``Job.metrics_due_at``), earliest first; cost proportional to ``limit``."""
+        ...
+
     def ping(self) -> None:
         """Raise if the store cannot be reached (health check)."""
         ...
 
 
+class QueueTask(Protocol):
+    """What a task carries (a stage's ``TaskPayload``, a ``PublishTask``): a JSON body for the
+    function it names."""
+
+    @property
+    def function(self) -> str: ...
+
+    @property
+    def defer(self) -> int: ...
+
+    def model_dump_json(self) -> str: ...
+
+
 class TaskQueue(Protocol):
-    """Stage tasks delivered over HTTP, at least once, with the queue's retry policy."""
+    """Tasks delivered over HTTP to a function, at least once, with the queue's retry policy."""
 
     name: str
 
-    def enqueue(self, payload: TaskPayload, *, task_name: str, delay_seconds: float = 0) -> str:
-        """Create a named task for ``payload.stage``; a name already used is success (the
+    def enqueue(self, payload: QueueTask, *, task_name: str, delay_seconds: float = 0) -> str:
+        """Create a named task for ``payload.function``; a name already used is success (the
         duplicate is dropped). Returns the task id."""
         ...
 

@@ -34,6 +34,7 @@ from trendreel.delivery import Delivery, Outcome
 from trendreel.errors import LeaseHeldError, StageError
 from trendreel.heartbeat import Heartbeat
 from trendreel.models import Job, Stage
+from trendreel.models.job import VideoFacts
 from trendreel.models.trends import TopicRecord
 from trendreel.pipeline import run_stage
 from trendreel.stages.context import ProgressFn, StageContext
@@ -137,10 +138,12 @@ class StageRunner:
             return self._superseded(stage)
         outputs = dict(result.outputs)  # blob keys: where they live is the blob store's business
         topic = TopicRecord.from_summary(result.summary)  # kept so later jobs avoid repeats
+        video = VideoFacts.from_summary(result.summary)  # what the video list shows
         now = self.rt.clock()
         try:
             job = self.rt.store.update(
-                job.id, lambda j: lifecycle.complete(j, stage, d.holder, outputs, now, topic)
+                job.id,
+                lambda j: lifecycle.complete(j, stage, d.holder, outputs, now, topic, video),
             )
         except lifecycle.StaleDeliveryError:
             return self._superseded(stage)

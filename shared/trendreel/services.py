@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from trendreel import lifecycle
 from trendreel.bootstrap import Runtime
 from trendreel.errors import IdempotencyConflictError, InvalidStateError, TaskNotQueuedError
 from trendreel.models import Job, JobStatus, Stage, TaskPayload, ThemeConfig, Trigger
+from trendreel.models.publishing import Privacy, PublicationStatus, PublishPlatform, PublishTask
+from trendreel.publishing import transitions
 from trendreel.tasks import enqueue, task_name
 
 log = logging.getLogger(__name__)
@@ -177,3 +179,71 @@ def sweep(rt: Runtime) -> dict[str, Any]:
     if requeued or failed:
         log.warning("sweeper requeued %s, failed %s", requeued, failed)
     return {"requeued": requeued, "failed": failed, "checked_before": cutoff.isoformat()}
+
+
+# --- review and publishing -------------------------------------------------------------------
+
+#: The theme config's target_platform, as a platform trendreel publishes to.
+TARGET_PLATFORMS = {"youtube_shorts": PublishPlatform.YOUTUBE, "tiktok": PublishPlatform.TIKTOK}
+
+
+@dataclass(frozen=True)
+class PublishAsk:
+    """A request to publish an approved video, already validated."""
+
+    platforms: list[PublishPlatform]
+    privacy: Privacy
+    publish_at: datetime | None = None
+    requested_by: str = "api"
+
+
+def review_video(rt: Runtime, job_id: str, approve: bool, reason: str | None) -> Job:
+    """A person's decision. Approving a video whose config says ``auto_post`` publishes it to
+    the config's target platform: approval is the only way anything gets published."""
+    now = rt.clock()
+    job = rt.store.update(job_id, lambda j: lifecycle.decide(j, approve, reason, now))
+    if approve and job.config.config.auto_post:
+        platform = TARGET_PLATFORMS.get(job.config.config.target_platform)
+        if platform is not None:  # the config's validation refuses any other with auto_post
+            privacy = Privacy(rt.settings.publish_privacy)
+            job = publish_video(rt, job.id, PublishAsk([platform], privacy, None, "auto_post"))
+    return job
+
+
+def publish_video(rt: Runtime, job_id: str, ask: PublishAsk) -> Job:
+    """Ask for the platforms and queue a task for each one queued. Asking again is safe: a
+    platform published or in flight is left alone, and its task name is deterministic."""
+    now = rt.clock()
+    job = rt.store.update(
+        job_id,
+        lambda j: transitions.request(
+            j, ask.platforms, ask.privacy, ask.publish_at, ask.requested_by, now
+        ),
+    )
+    for platform in ask.platforms:
+        pub = job.publications[platform]
+        if pub.status == PublicationStatus.QUEUED:
+            task = PublishTask(job_id=job.id, platform=platform, generation=pub.generation)
+            try:
+                enqueue(rt.queue, task)
+            except Exception as exc:
+                log.exception("enqueue of publish to %s for %s failed", platform, job.id)
+                recovery = "ask to publish again: the request is safe to repeat"
+                raise TaskNotQueuedError(job.id, f"publish to {platform.value}", recovery) from exc
+    return job
+
+
+def follow_up_publish(rt: Runtime, task: PublishTask, delay_seconds: float) -> str:
+    """The same publication asked again later (a live lease met, or the platform still
+    processing): a new task with attempts of its own, under a deterministic name."""
+    return enqueue(rt.queue, task.model_copy(update={"defer": task.defer + 1}), delay_seconds)
+
+
+def published(rt: Runtime, job: Job, platform: PublishPlatform) -> None:
+    """A publication went live (the hook where the video.published event is sent)."""
+    log.info("job %s published to %s", job.id, platform.value)
+
+
+def publication_failed(rt: Runtime, job: Job, platform: PublishPlatform) -> None:
+    """A publication failed for good (the hook where the publication.failed event is sent)."""
+    log.info("job %s: publication to %s failed", job.id, platform.value)

@@ -138,6 +138,28 @@ class Settings(BaseSettings):
     pexels_base_url: str = "https://api.pexels.com"
     music_library: str | None = None  # local folder or gs://bucket/prefix of WAV files
 
+    # --- publishing (YouTube Data API v3, TikTok Content Posting API) ----------------------
+    # OAuth clients the accounts are connected through (trendreel accounts connect). The refresh
+    # tokens themselves: locally a mode-600 file per platform under home/accounts/; on Cloud Run
+    # the Secret Manager secret infra/ mounts as TRENDREEL_{PLATFORM}_ACCOUNT (the same JSON).
+    youtube_client_id: str | None = None
+    youtube_client_secret: SecretStr | None = None
+    youtube_account: SecretStr | None = None
+    youtube_upload_base_url: str = "https://www.googleapis.com/upload/youtube/v3"
+    google_oauth_authorize_url: str = "https://accounts.google.com/o/oauth2/v2/auth"
+    google_oauth_token_url: str = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL)
+    tiktok_client_key: str | None = None
+    tiktok_client_secret: SecretStr | None = None
+    tiktok_account: SecretStr | None = None
+    tiktok_base_url: str = "https://open.tiktokapis.com"
+    tiktok_authorize_url: str = "https://www.tiktok.com/v2/auth/authorize/"
+    # What a publication asks for unless the request says otherwise.
+    publish_privacy: Literal["private", "unlisted", "public"] = "private"
+    publish_made_for_kids: bool = False
+    # How long one publish delivery waits for the platform to finish processing before it hands
+    # the wait back to the queue (the recorded session makes the next delivery only ask).
+    publish_poll_seconds: float = Field(default=60.0, ge=0, le=600)
+
     # --- HTTP behaviour for real providers ------------------------------------------------
     http_timeout_seconds: float = Field(default=20.0, gt=0)
     http_max_retries: int = Field(default=3, ge=0, le=10)

@@ -31,9 +31,9 @@ from google.cloud import tasks_v2
 
 from trendreel.adapters.gcp_errors import GOOGLE_ERRORS, missing_credentials, translate
 from trendreel.errors import ConfigError, TrendreelError
-from trendreel.lifecycle import stage_timeout
-from trendreel.models import Stage, TaskPayload
+from trendreel.ports import QueueTask
 from trendreel.settings import Settings
+from trendreel.tasks import TASK_FUNCTIONS, function_in, timeout_seconds
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,6 @@ MIN_DISPATCH_DEADLINE = 15  # seconds, Cloud Tasks' limits for HTTP targets
 MAX_DISPATCH_DEADLINE = 30 * 60
 CALL_TIMEOUT = 30.0
 _TASK_ID = re.compile(r"^[A-Za-z0-9_-]{1,500}$")
-_STAGE_IN_NAME = re.compile(r"-(" + "|".join(s.value for s in Stage) + r")-g\d+-s\d+(?:-d\d+)?$")
 _AUTH_HINT = (
     "The runtime service account needs roles/cloudtasks.enqueuer on the queue and "
     "roles/iam.serviceAccountUser on the tasks service account."
@@ -104,16 +103,17 @@ class CloudTasksQueue:
         for field, value in (("gcp_project", project), ("gcp_location", location)):
             if not value or "/" in value:
                 raise ConfigError(f"invalid {field} {value!r}", field=field)
-        # One queue per stage (infra/ creates them; TRENDREEL_QUEUE_NAMES maps stage -> queue id),
-        # each with its own retry policy and rate; stages not in the map use ``queue``.
-        names = {stage: (queues or {}).get(stage.value, queue) for stage in Stage}
+        # One queue per function (infra/ creates them; TRENDREEL_QUEUE_NAMES maps a stage or
+        # publish -> queue id), each with its own retry policy and rate; functions not in the
+        # map use ``queue``.
+        names = {fn: (queues or {}).get(fn, queue) for fn in TASK_FUNCTIONS}
         for name in {queue, *names.values()}:
             if not _TASK_ID.match(name):
                 raise ConfigError(f"invalid Cloud Tasks queue name {name!r}", field="queue_name")
         self.name = queue
         base = f"projects/{project}/locations/{location}/queues"
         self.path = f"{base}/{queue}"
-        self.paths = {stage: f"{base}/{name}" for stage, name in names.items()}
+        self.paths = {fn: f"{base}/{name}" for fn, name in names.items()}
         self._stage_timeouts = dict(stage_timeouts or {})
         self.max_attempts = max_attempts
         self._client = client
@@ -141,9 +141,9 @@ class CloudTasksQueue:
     def __repr__(self) -> str:
         return f"CloudTasksQueue({self.path!r})"
 
-    def task_path(self, task_name: str, stage: Stage | None = None) -> str:
+    def task_path(self, task_name: str, function: str | None = None) -> str:
         """``{queue path}/tasks/{task_name}``; a full task path is accepted too. The queue is
-        the stage's: given, or read from the deterministic name (``…-{stage}-g{n}-s{n}[-d{n}]``)."""
+        the function's: given, or read from the deterministic name (``tasks.function_in``)."""
         if isinstance(task_name, str) and "/tasks/" in task_name:
             queue_path, _, task_name = task_name.rpartition("/tasks/")
             if queue_path not in {self.path, *self.paths.values()}:
@@ -153,14 +153,14 @@ class CloudTasksQueue:
                 f"invalid task name {task_name!r}: letters, digits, '-' and '_', at most 500",
                 field="task_name",
             )
-        stage = stage or _stage_in(task_name)
-        path = self.paths[stage] if stage is not None else self.path
+        function = function or function_in(task_name)
+        path = self.paths.get(function or "", self.path)
         return f"{path}/tasks/{task_name}"
 
     def build_task(
-        self, payload: TaskPayload, *, task_name: str, delay_seconds: float
+        self, payload: QueueTask, *, task_name: str, delay_seconds: float
     ) -> tasks_v2.Task:
-        url = self._url_for(payload.stage.value)
+        url = self._url_for(payload.function)
         request = tasks_v2.HttpRequest(
             http_method=tasks_v2.HttpMethod.POST,
             url=url,
@@ -171,9 +171,9 @@ class CloudTasksQueue:
             request.oidc_token = tasks_v2.OidcToken(
                 service_account_email=self._service_account, audience=url
             )
-        timeout = stage_timeout(payload.stage, self._stage_timeouts)
+        timeout = timeout_seconds(payload.function, self._stage_timeouts)
         task = tasks_v2.Task(
-            name=self.task_path(task_name, payload.stage),
+            name=self.task_path(task_name, payload.function),
             http_request=request,
             dispatch_deadline=dispatch_deadline(int(timeout)),
         )
@@ -183,12 +183,12 @@ class CloudTasksQueue:
 
     # -- TaskQueue -----------------------------------------------------------------------------
 
-    def enqueue(self, payload: TaskPayload, *, task_name: str, delay_seconds: float = 0) -> str:
+    def enqueue(self, payload: QueueTask, *, task_name: str, delay_seconds: float = 0) -> str:
         """Create the task; returns its id (``task_name``), also when it already existed."""
         task = self.build_task(payload, task_name=task_name, delay_seconds=delay_seconds)
         try:
             self._client.create_task(
-                parent=self.paths[payload.stage],
+                parent=self.paths[payload.function],
                 task=task,
                 retry=_CREATE_RETRY,
                 timeout=CALL_TIMEOUT,
@@ -237,12 +237,6 @@ class CloudTasksQueue:
     def _no_queue(self, exc: NotFound, path: str | None = None) -> QueueNotFoundError:
         where = path or self.path
         return QueueNotFoundError(f"Cloud Tasks queue {where} not found ({exc.message})")
-
-
-def _stage_in(task_name: str) -> Stage | None:
-    """The stage a deterministic task name (trendreel.tasks.task_name) was made for."""
-    match = _STAGE_IN_NAME.search(task_name)
-    return Stage(match.group(1)) if match else None
 
 
 def _client_from_environment() -> tasks_v2.CloudTasksClient:

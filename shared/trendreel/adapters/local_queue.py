@@ -32,6 +32,7 @@ file is readable by its owner only.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sqlite3
@@ -45,10 +46,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
 
-from trendreel import lifecycle
 from trendreel.adapters.local_dispatch import (
     Attempt,
     Result,
@@ -57,8 +58,9 @@ from trendreel.adapters.local_dispatch import (
     parse_retry_after,
 )
 from trendreel.adapters.private_files import private_sqlite_file
-from trendreel.models import Stage, TaskPayload
+from trendreel.ports import QueueTask
 from trendreel.settings import Settings
+from trendreel.tasks import timeout_seconds
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +125,8 @@ class TaskRecord:
     """A snapshot of one task row (for inspection, health output and tests)."""
 
     name: str
-    payload: TaskPayload
-    stage: str
+    payload: dict[str, Any]  # the task's JSON body
+    stage: str  # the function it is delivered to (a stage, or publish)
     state: str
     attempts: int
     responses: int
@@ -143,7 +145,7 @@ class TaskRecord:
     def from_row(cls, row: sqlite3.Row) -> TaskRecord:
         return cls(
             name=row["name"],
-            payload=TaskPayload.model_validate_json(row["payload"]),
+            payload=json.loads(row["payload"]),
             stage=row["stage"],
             state=row["state"],
             attempts=row["attempts"],
@@ -239,14 +241,14 @@ class LocalTaskQueue:
 
     # --- TaskQueue ----------------------------------------------------------------------------
 
-    def enqueue(self, payload: TaskPayload, *, task_name: str, delay_seconds: float = 0) -> str:
+    def enqueue(self, payload: QueueTask, *, task_name: str, delay_seconds: float = 0) -> str:
         if not _NAME.fullmatch(task_name):
             raise ValueError(f"invalid task name {task_name!r}: use 1-500 of [A-Za-z0-9_-]")
         now = self._now()
         params = {
             "name": task_name,
             "payload": payload.model_dump_json(),
-            "stage": payload.stage.value,
+            "stage": payload.function,  # the column names the function the task goes to
             "next_at": now + max(float(delay_seconds), 0.0),
             "now": now,
             "reserved_before": now - self._settings.queue_dedupe_seconds,
@@ -254,7 +256,7 @@ class LocalTaskQueue:
         with self._db() as conn:
             created = conn.execute(_ENQUEUE, params).rowcount == 1
         if created:
-            log.debug("task %s enqueued for %s", task_name, payload.stage.value)
+            log.debug("task %s enqueued for %s", task_name, payload.function)
             self._wake.set()
         else:
             log.debug("task %s already exists: duplicate dropped", task_name)
@@ -362,8 +364,7 @@ class LocalTaskQueue:
             ).fetchone()
             if row is None:
                 return None
-            stage = Stage(row["stage"])
-            deadline = float(lifecycle.stage_timeout(stage, self._settings.stage_timeouts))
+            deadline = timeout_seconds(row["stage"], self._settings.stage_timeouts)
             claimed = conn.execute(
                 "UPDATE tasks SET state = 'dispatching', attempts = attempts + 1, "
                 "lease_until = ? WHERE name = ? AND state = 'queued' AND next_at <= ?",

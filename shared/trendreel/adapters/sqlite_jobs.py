@@ -52,8 +52,11 @@ _SCHEMA = (
 )
 #: Columns added after the first release: a file made before them gets them on open (NULL in
 #: old rows, which chose no recorded topic, so the topic query rightly never finds them).
-_ADDED_COLUMNS = {"theme_key": "TEXT", "topic_at": "TEXT"}
-_ADDED_INDEXES = ("CREATE INDEX IF NOT EXISTS jobs_theme_topic ON jobs (theme_key, topic_at)",)
+_ADDED_COLUMNS = {"theme_key": "TEXT", "topic_at": "TEXT", "metrics_due_at": "TEXT"}
+_ADDED_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS jobs_theme_topic ON jobs (theme_key, topic_at)",
+    "CREATE INDEX IF NOT EXISTS jobs_metrics_due ON jobs (metrics_due_at)",
+)
 
 
 class JobStoreUnavailableError(TrendreelError):
@@ -76,7 +79,7 @@ def _ts(value: datetime) -> str:
 
 _INSERT = (
     "INSERT INTO jobs (id, status, idempotency_key, created_at, updated_at, theme_key, topic_at,"
-    " doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " metrics_due_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -89,6 +92,7 @@ def _row_values(job: Job) -> tuple[str | None, ...]:
         _ts(job.updated_at),
         theme_key(job.theme),
         _ts(job.topic.chosen_at) if job.topic is not None else None,
+        _ts(job.metrics_due_at) if job.metrics_due_at is not None else None,
         job.model_dump_json(),
     )
 
@@ -248,7 +252,8 @@ class SqliteJobStore:
                 self._sql(
                     conn,
                     "UPDATE jobs SET status = ?, idempotency_key = ?, created_at = ?,"
-                    " updated_at = ?, theme_key = ?, topic_at = ?, doc = ? WHERE id = ?",
+                    " updated_at = ?, theme_key = ?, topic_at = ?, metrics_due_at = ?, doc = ?"
+                    " WHERE id = ?",
                     (*_row_values(new), job_id),
                 )
             except sqlite3.IntegrityError as exc:
@@ -302,6 +307,17 @@ class SqliteJobStore:
                 (theme_key(theme), _ts(since), limit),
             ).fetchall()
         return [used for (doc,) in rows if (used := _parse(doc).used_topic()) is not None]
+
+    def metrics_due(self, *, due_before: datetime, limit: int) -> list[Job]:
+        check_limit(limit, MAX_PAGE)
+        with self._connection() as conn:
+            rows = self._sql(
+                conn,
+                "SELECT doc FROM jobs WHERE metrics_due_at <= ? ORDER BY metrics_due_at, id"
+                " LIMIT ?",
+                (_ts(due_before), limit),
+            ).fetchall()
+        return [_parse(doc) for (doc,) in rows]
 
     def ping(self) -> None:
         with self._connection() as conn:

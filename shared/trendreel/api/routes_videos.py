@@ -1,20 +1,32 @@
-"""GET /videos, GET /videos/{id}, POST /videos/{id}/approve, POST /videos/{id}/reject.
+"""GET /videos, GET /videos/{id}, POST /videos/{id}/approve|reject|publish, GET .../metrics.
 
 A video is a completed job; its id is the job id. Review moves only from ``generated``
-(``lifecycle.decide``, applied inside ``JobStore.update``).
+(``lifecycle.decide``, applied inside ``JobStore.update``); only an approved video is published
+(``services.publish_video``), and approving one whose config says ``auto_post`` publishes it.
 """
 
 from __future__ import annotations
 
 import flask
 
-from trendreel import lifecycle
+from trendreel import services
 from trendreel.api import inputs, media, video_details
 from trendreel.api.errors import bad_request, not_found
 from trendreel.api.routing import Call, respond
-from trendreel.api.schemas import ReviewRequest, VideoDetail, VideoList, VideosQuery
-from trendreel.api.views import review_status, video_summary
-from trendreel.models import Job, JobStatus, ReviewStatus
+from trendreel.api.schemas import (
+    MetricsSeries,
+    PublishBody,
+    ReviewRequest,
+    VideoDetail,
+    VideoList,
+    VideoMetrics,
+    VideosQuery,
+    VideoStatus,
+    VideoSummary,
+)
+from trendreel.api.views import video_status, video_summary
+from trendreel.models import Job, JobStatus
+from trendreel.models.publishing import Privacy, PublishPlatform
 from trendreel.ports import JobStore
 
 #: Filtering by review state reads at most this many pages of ``limit`` jobs per request, so the
@@ -23,7 +35,7 @@ MAX_PAGES = 10
 
 
 def scan(
-    store: JobStore, wanted: ReviewStatus | None, limit: int, cursor: str | None
+    store: JobStore, wanted: VideoStatus | None, limit: int, cursor: str | None
 ) -> tuple[list[Job], str | None]:
     found: list[Job] = []
     for _ in range(MAX_PAGES):
@@ -31,7 +43,7 @@ def scan(
         page, cursor = store.list_jobs(
             status=JobStatus.COMPLETED, limit=limit - len(found), cursor=cursor
         )
-        found += [job for job in page if wanted is None or review_status(job) == wanted]
+        found += [job for job in page if wanted is None or video_status(job) == wanted]
         if len(found) >= limit or cursor is None:
             break
     return found, cursor
@@ -41,13 +53,18 @@ def _detail_url(call: Call, job: Job) -> str:
     return call.url(f"/videos/{job.id}")
 
 
+def _summary(call: Call, job: Job) -> VideoSummary:
+    # The list links the api's thumbnail route (bearer or dashboard auth); the detail signs it.
+    return video_summary(job, _detail_url(call, job), call.url(f"/videos/{job.id}/thumbnail.jpg"))
+
+
 def list_videos(call: Call) -> flask.Response:
     query = inputs.parse_query(call.request, VideosQuery)
     try:
         jobs, cursor = scan(call.rt.store, query.status, query.limit, query.cursor)
     except ValueError as exc:
         raise bad_request("invalid_cursor", "cursor is not one this api handed out") from exc
-    videos = [video_summary(job, _detail_url(call, job)) for job in jobs]
+    videos = [_summary(call, job) for job in jobs]
     return respond(200, VideoList(count=len(videos), videos=videos, next_cursor=cursor))
 
 
@@ -57,14 +74,15 @@ def get_video(call: Call) -> flask.Response:
         raise not_found("video_not_found", f"job {job.id} has no video yet (it is {job.status})")
     found = video_details.manifest(call.rt.blobs, job.id)
     script = video_details.script_summary(found) if found else None
+    links = media.links(call, job)
     detail = VideoDetail(
-        **video_summary(job, _detail_url(call, job)).model_dump(),
+        **video_summary(job, _detail_url(call, job), links.thumbnail_url).model_dump(),
         title=script.title if script else None,
         script=script,
         chosen_topic=video_details.topic_summary(found) if found else None,
         qc=video_details.qc_summary(found.qc) if found else None,
         estimated_cost_usd=found.estimated_cost_usd if found else None,
-        media=media.links(call, job),
+        media=links,
         captions=video_details.captions(call.rt.blobs, job.id),
         assets=found.assets if found else [],
     )
@@ -74,11 +92,8 @@ def get_video(call: Call) -> flask.Response:
 def _decide(call: Call, approve: bool) -> flask.Response:
     body = inputs.parse_body(call.request, ReviewRequest, call.rt.settings.max_body_bytes)
     video_id = inputs.job_id(call.params["video_id"])
-    now = call.rt.clock()
-    job = call.rt.store.update(
-        video_id, lambda job: lifecycle.decide(job, approve, body.reason, now)
-    )
-    return respond(200, video_summary(job, _detail_url(call, job)))
+    job = services.review_video(call.rt, video_id, approve, body.reason)
+    return respond(200, _summary(call, job))
 
 
 def approve_video(call: Call) -> flask.Response:
@@ -87,3 +102,48 @@ def approve_video(call: Call) -> flask.Response:
 
 def reject_video(call: Call) -> flask.Response:
     return _decide(call, approve=False)
+
+
+def publish(call: Call) -> flask.Response:
+    """Queue the approved video's posts; asking again is safe (nothing is published twice)."""
+    body = inputs.parse_body(call.request, PublishBody, call.rt.settings.max_body_bytes)
+    job = call.job("video_id")
+    platforms = body.platforms or _target(job)
+    if body.publish_at is not None and body.publish_at <= call.rt.clock():
+        raise bad_request("invalid_publish_at", "publish_at must be in the future")
+    privacy = body.privacy or Privacy(call.rt.settings.publish_privacy)
+    ask = services.PublishAsk(list(dict.fromkeys(platforms)), privacy, body.publish_at, "api")
+    job = services.publish_video(call.rt, job.id, ask)
+    return respond(202, _summary(call, job))
+
+
+def _target(job: Job) -> list[PublishPlatform]:
+    target = job.config.config.target_platform
+    platform = services.TARGET_PLATFORMS.get(target)
+    if platform is None:
+        raise bad_request(
+            "platform_not_supported",
+            f"the video's target_platform {target} cannot be published to; name platforms "
+            f"({', '.join(p.value for p in PublishPlatform)})",
+        )
+    return [platform]
+
+
+def metrics(call: Call) -> flask.Response:
+    """Each publication's readings (views, likes, comments about 1 h, 24 h and 7 d after
+    publishing), oldest first."""
+    job = call.job("video_id")
+    if job.status != JobStatus.COMPLETED:
+        raise not_found("video_not_found", f"job {job.id} has no video yet (it is {job.status})")
+    series = [
+        MetricsSeries(
+            platform=pub.platform,
+            remote_id=pub.remote_id,
+            url=pub.url,
+            published_at=pub.published_at,
+            next_reading_at=pub.metrics_due_at,
+            readings=pub.metrics,
+        )
+        for pub in job.publications.values()
+    ]
+    return respond(200, VideoMetrics(video_id=job.id, series=series))

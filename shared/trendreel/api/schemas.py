@@ -11,12 +11,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from trendreel.api.errors import without_server_paths
 from trendreel.models import JobError, JobStatus, Platform, Review, ReviewStatus, Stage, Trigger
+from trendreel.models.publishing import (
+    MetricReading,
+    Privacy,
+    PublicationError,
+    PublicationStatus,
+    PublishPlatform,
+)
 from trendreel.models.reports import Asset
 from trendreel.models.trends import ScoredTrendItem, SourceReport, TrendReport
 
@@ -115,8 +123,17 @@ class JobsQuery(Strict):
     cursor: str | None = Field(default=None, pattern=CURSOR_PATTERN)
 
 
+class VideoStatus(StrEnum):
+    """A video's state: waiting for a person, decided, or live on at least one platform."""
+
+    GENERATED = "generated"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PUBLISHED = "published"
+
+
 class VideosQuery(Strict):
-    status: ReviewStatus | None = None
+    status: VideoStatus | None = None
     limit: int = Field(default=20, ge=1, le=100)
     cursor: str | None = Field(default=None, pattern=CURSOR_PATTERN)
 
@@ -223,15 +240,70 @@ class JobList(BaseModel):
     next_cursor: str | None
 
 
+class PublicationView(BaseModel):
+    """One platform's post of the video (never its upload session: that is a capability)."""
+
+    platform: PublishPlatform
+    status: PublicationStatus
+    privacy: Privacy
+    remote_id: str | None
+    url: str | None
+    requested_by: str
+    requested_at: datetime
+    started_at: datetime | None
+    published_at: datetime | None
+    updated_at: datetime
+    publish_at: datetime | None
+    attempts: int
+    privacy_note: str | None
+    error: PublicationError | None
+
+
 class VideoSummary(BaseModel):
     id: str
+    job_id: str
+    status: VideoStatus
+    thumbnail_url: str | None
+    duration_seconds: float | None
+    cost_usd: float | None
+    created_at: datetime
+    approved_at: datetime | None
+    published_at: datetime | None = Field(description="when it first went live on a platform")
+    published_url: str | None = Field(description="the first live post's URL")
+    publications: list[PublicationView]
     theme: str
     review_status: ReviewStatus
     review_reason: str | None
     reviewed_at: datetime | None
-    created_at: datetime
     completed_at: datetime
     detail_url: str
+
+
+class PublishBody(Strict):
+    platforms: list[PublishPlatform] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2,
+        description="default: the theme config's target_platform",
+    )
+    privacy: Privacy | None = Field(default=None, description="default: the server's setting")
+    publish_at: AwareDatetime | None = Field(
+        default=None, description="publish later (a private upload made public then)"
+    )
+
+
+class MetricsSeries(BaseModel):
+    platform: PublishPlatform
+    remote_id: str | None
+    url: str | None
+    published_at: datetime | None
+    next_reading_at: datetime | None
+    readings: list[MetricReading]
+
+
+class VideoMetrics(BaseModel):
+    video_id: str
+    series: list[MetricsSeries]
 
 
 class VideoList(BaseModel):

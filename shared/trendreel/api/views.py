@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from trendreel.api.schemas import JobDetail, JobStatusView, StageRunView, VideoSummary
+from trendreel.api.schemas import (
+    JobDetail,
+    JobStatusView,
+    PublicationView,
+    StageRunView,
+    VideoStatus,
+    VideoSummary,
+)
 from trendreel.models import Job, JobStatus, ReviewStatus, Stage, StageRun
+from trendreel.models.publishing import Publication, PublicationStatus
 
 
 def job_status(job: Job) -> JobStatusView:
@@ -53,10 +61,36 @@ def review_status(job: Job) -> ReviewStatus:
     return job.review.status if job.review else ReviewStatus.GENERATED
 
 
-def video_summary(job: Job, detail_url: str) -> VideoSummary:
+def video_status(job: Job) -> VideoStatus:
+    if any(p.status == PublicationStatus.PUBLISHED for p in job.publications.values()):
+        return VideoStatus.PUBLISHED
+    return VideoStatus(review_status(job).value)
+
+
+def publication_view(pub: Publication) -> PublicationView:
+    return PublicationView(**pub.model_dump(include=set(PublicationView.model_fields)))
+
+
+def _first_live(job: Job) -> Publication | None:
+    live = [p for p in job.publications.values() if p.published_at is not None]
+    return min(live, key=lambda p: p.published_at or p.updated_at, default=None)
+
+
+def video_summary(job: Job, detail_url: str, thumbnail_url: str | None = None) -> VideoSummary:
     review = job.stages.get(Stage.REVIEW)
+    live = _first_live(job)
+    approved = job.review is not None and job.review.status == ReviewStatus.APPROVED
     return VideoSummary(
         id=job.id,
+        job_id=job.id,
+        status=video_status(job),
+        thumbnail_url=thumbnail_url,
+        duration_seconds=job.video.duration_seconds if job.video else None,
+        cost_usd=job.video.cost_usd if job.video else None,
+        approved_at=job.review.reviewed_at if approved and job.review else None,
+        published_at=live.published_at if live else None,
+        published_url=live.url if live else None,
+        publications=[publication_view(p) for p in job.publications.values()],
         theme=job.theme,
         review_status=review_status(job),
         review_reason=job.review.reason if job.review else None,

@@ -74,7 +74,12 @@ def run_qc(
         *caption_checks(cues, spoken, seen),
         duration_check(info, target_seconds),
     ]
-    return QCReport(file_key=file_key, passed=all(c.passed for c in checks), checks=checks)
+    return QCReport(
+        file_key=file_key,
+        passed=all(c.passed for c in checks),
+        checks=checks,
+        duration_seconds=round(info.video_seconds, 3),
+    )
 
 
 def _check(name: str, passed: bool, measured: object, expected: str, detail: str = "") -> QCCheck:

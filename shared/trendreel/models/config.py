@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: The target platforms trendreel publishes to (auto_post needs one of them).
+PUBLISHABLE_PLATFORMS = ("tiktok", "youtube_shorts")
 
 
 class ThemeSettings(BaseModel):
@@ -19,6 +22,19 @@ class ThemeSettings(BaseModel):
     tagline: str = Field(default="", max_length=160)
     target_audience: str = Field(default="", max_length=200)
     tone: str = Field(default="friendly", max_length=80)
+    # Where this job's events (job.completed, video.published, ...) are POSTed, signed with the
+    # deployment's webhook secret; API clients register their own endpoints with POST /webhooks.
+    webhook_url: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _auto_post_needs_a_publishable_platform(self) -> ThemeSettings:
+        if self.auto_post and self.target_platform not in PUBLISHABLE_PLATFORMS:
+            raise ValueError(
+                f"auto_post publishes to target_platform, and {self.target_platform} cannot be "
+                f"published to: choose {' or '.join(PUBLISHABLE_PLATFORMS)}, or set auto_post "
+                "to false"
+            )
+        return self
 
 
 class ContentReference(BaseModel):

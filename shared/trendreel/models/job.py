@@ -6,12 +6,14 @@ stays far below Firestore's 1 MiB limit. All times are timezone-aware UTC.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from trendreel.models.config import ThemeConfig
+from trendreel.models.publishing import Publication, PublishPlatform
 from trendreel.models.stages import JobSpec, Stage
 from trendreel.models.trends import TopicRecord, UsedTopic
 
@@ -83,6 +85,21 @@ class Review(BaseModel):
     reviewed_at: AwareDatetime | None = None
 
 
+class VideoFacts(BaseModel):
+    """What the video list shows without reading the manifest: recorded when review completes."""
+
+    VIDEO_SUMMARY_KEY: ClassVar[str] = "video"
+
+    title: str
+    duration_seconds: float | None = None
+    cost_usd: float = 0.0
+
+    @classmethod
+    def from_summary(cls, summary: Mapping[str, Any]) -> VideoFacts | None:
+        raw = summary.get(cls.VIDEO_SUMMARY_KEY)
+        return None if raw is None else cls.model_validate(raw)
+
+
 class Job(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -110,6 +127,11 @@ class Job(BaseModel):
     review: Review | None = None
     # Recorded when trend_analysis completes: later jobs on the theme avoid repeating it.
     topic: TopicRecord | None = None
+    video: VideoFacts | None = None
+    # The approved video's posts, one per platform (models.publishing).
+    publications: dict[PublishPlatform, Publication] = Field(default_factory=dict)
+    # The earliest publication's next metrics reading (the collector's query); None: none due.
+    metrics_due_at: AwareDatetime | None = None
     created_at: AwareDatetime
     updated_at: AwareDatetime
 
@@ -147,3 +169,8 @@ class TaskPayload(BaseModel):
     generation: int = Field(ge=1)
     sweep: int = Field(default=0, ge=0, le=1000)
     defer: int = Field(default=0, ge=0, le=100_000)
+
+    @property
+    def function(self) -> str:
+        """The function this task is delivered to: the stage's own."""
+        return self.stage.value

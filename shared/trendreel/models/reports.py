@@ -48,6 +48,7 @@ class QCReport(BaseModel):
     file_key: str
     passed: bool
     checks: list[QCCheck]
+    duration_seconds: float | None = None  # the video's, as measured (absent in older reports)
 
     def failed(self) -> list[QCCheck]:
         return [c for c in self.checks if not c.passed]

@@ -15,6 +15,7 @@ from trendreel.errors import QCFailedError, ScriptCheckFailedError
 from trendreel.media.qc import SpokenWord, run_qc
 from trendreel.media.timeline import VOICE_OFFSET
 from trendreel.models import JobSpec, QCReport, Script, Stage, StageResult, VoiceoverInfo
+from trendreel.models.job import VideoFacts
 from trendreel.quality import check_script
 from trendreel.stages import composition, keys, manifest
 from trendreel.stages import content_generation as cg
@@ -46,6 +47,12 @@ def run(job: JobSpec, ctx: StageContext) -> StageResult:
     }
     result = finish(STAGE, ctx, started, outputs, summary)
     built = manifest.build(job, ctx.blobs, report, [result], script_report)
+    facts = VideoFacts(
+        title=script.title,
+        duration_seconds=report.duration_seconds,
+        cost_usd=built.estimated_cost_usd,
+    )
+    result.summary[VideoFacts.VIDEO_SUMMARY_KEY] = facts.model_dump(mode="json")
     put_model(ctx.blobs, outputs["manifest"], built)
     if problems:
         raise ScriptCheckFailedError(problems, failed)

@@ -10,6 +10,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from trendreel.config import load_default_config
 from trendreel.errors import BlobNotFoundError, ConfigError, JobNotFoundError
@@ -27,12 +28,11 @@ from trendreel.models import (
     Script,
     Stage,
     StageRun,
-    TaskPayload,
     Trigger,
 )
 from trendreel.models.job import theme_key
 from trendreel.models.trends import UsedTopic
-from trendreel.ports import BlobStore, Mutation
+from trendreel.ports import BlobStore, Mutation, QueueTask
 from trendreel.stages.context import key
 
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
@@ -88,6 +88,12 @@ class FakeJobStore:
     def stuck(self, *, updated_before: datetime, limit: int) -> list[Job]:
         return []
 
+    def metrics_due(self, *, due_before: datetime, limit: int) -> list[Job]:
+        with self._lock:
+            jobs = list(self.jobs.values())
+        due = [j for j in jobs if j.metrics_due_at is not None and j.metrics_due_at <= due_before]
+        return sorted(due, key=lambda j: (j.metrics_due_at, j.id))[:limit]
+
     def recent_topics(self, theme: str, *, since: datetime, limit: int) -> list[UsedTopic]:
         with self._lock:
             jobs = list(self.jobs.values())
@@ -108,11 +114,11 @@ class FakeTaskQueue:
     name = "fake-queue"
 
     def __init__(self) -> None:
-        self.tasks: dict[str, TaskPayload] = {}
+        self.tasks: dict[str, Any] = {}  # TaskPayload, PublishTask...
         self.delays: dict[str, float] = {}
         self.fail = False
 
-    def enqueue(self, payload: TaskPayload, *, task_name: str, delay_seconds: float = 0) -> str:
+    def enqueue(self, payload: QueueTask, *, task_name: str, delay_seconds: float = 0) -> str:
         if self.fail:
             raise ConnectionError("queue down")
         if task_name not in self.tasks:  # a used name is success, and a no-op

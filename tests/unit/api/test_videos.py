@@ -48,7 +48,7 @@ def test_videos_filter_by_review_status_across_pages(
 
 @pytest.mark.usefixtures("videos")
 def test_an_invalid_video_status_is_400(client: FlaskClient) -> None:
-    response = client.get("/videos?status=published", headers=AUTH)
+    response = client.get("/videos?status=posted", headers=AUTH)
 
     assert response.status_code == 400
     assert "'status'" in response.get_json()["error"]["message"]
