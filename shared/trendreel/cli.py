@@ -2,6 +2,7 @@
 
 trendreel render [--config FILE] [--duration SECONDS] [--out DIR] [--keep]
 trendreel bench [--seconds 30 120] [--runs N]
+trendreel accounts connect youtube|tiktok | accounts list [--json]
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from trendreel import cli_jobs, cli_videos
+from trendreel import cli_accounts, cli_jobs, cli_videos
 from trendreel.config import apply_overrides, load_config_file, load_default_config
 from trendreel.errors import ConfigError, StageError, TrendreelError
 from trendreel.models import ThemeConfig
@@ -40,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     # Commands that need settings register here, each with its own handler(settings, args).
     cli_jobs.add_commands(sub)
     cli_videos.add_commands(sub)
+    cli_accounts.add_accounts_parser(sub)
     return parser
 
 

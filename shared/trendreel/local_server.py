@@ -28,6 +28,7 @@ from trendreel.stages.context import remove_orphaned_scratch
 
 log = logging.getLogger(__name__)
 STAGE_FUNCTIONS = [s.value for s in Stage]
+OTHER_FUNCTIONS = ["publish", "webhooks", "sweeper", "metrics"]
 SWEEP_EVERY_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 
@@ -48,9 +49,14 @@ def _load(root: Path, name: str) -> Any:
     return create_app(target="handle", source=str(root / name / "main.py"))  # type: ignore[no-untyped-call]
 
 
+def _exists(root: Path, name: str) -> bool:
+    return (root / name / "main.py").is_file()
+
+
 def wsgi_app() -> Any:
     root = functions_dir()
-    mounts = {f"/functions/{name}": _load(root, name) for name in [*STAGE_FUNCTIONS, "sweeper"]}
+    names = [*STAGE_FUNCTIONS, *OTHER_FUNCTIONS]
+    mounts = {f"/functions/{name}": _load(root, name) for name in names if _exists(root, name)}
     return DispatcherMiddleware(_load(root, "api"), mounts)
 
 
@@ -129,11 +135,13 @@ class LocalServer:
         return self
 
     def _sweep_loop(self) -> None:
+        """What Cloud Scheduler calls on GCP: the sweeper, and the metrics collector."""
         while not self._stop.wait(self._sweep_every):
-            try:
-                services.sweep(self.runtime)
-            except Exception:  # the sweeper must outlive a bad pass
-                log.exception("sweep failed")
+            for name, run in (("sweep", services.sweep), ("metrics", services.collect_metrics)):
+                try:
+                    run(self.runtime)
+                except Exception:  # the loop must outlive a bad pass
+                    log.exception("%s failed", name)
 
     def stop(self) -> None:
         self._stop.set()

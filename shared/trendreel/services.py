@@ -15,9 +15,21 @@ from typing import Any
 
 from trendreel import lifecycle
 from trendreel.bootstrap import Runtime
-from trendreel.errors import IdempotencyConflictError, InvalidStateError, TaskNotQueuedError
+from trendreel.errors import (
+    IdempotencyConflictError,
+    InvalidStateError,
+    TaskNotQueuedError,
+    TrendreelError,
+)
 from trendreel.models import Job, JobStatus, Stage, TaskPayload, ThemeConfig, Trigger
-from trendreel.models.publishing import Privacy, PublicationStatus, PublishPlatform, PublishTask
+from trendreel.models.publishing import (
+    Privacy,
+    Publication,
+    PublicationStatus,
+    PublishPlatform,
+    PublishTask,
+)
+from trendreel.providers.base import UsageLog
 from trendreel.publishing import transitions
 from trendreel.tasks import enqueue, task_name
 
@@ -247,3 +259,40 @@ def published(rt: Runtime, job: Job, platform: PublishPlatform) -> None:
 def publication_failed(rt: Runtime, job: Job, platform: PublishPlatform) -> None:
     """A publication failed for good (the hook where the publication.failed event is sent)."""
     log.info("job %s: publication to %s failed", job.id, platform.value)
+
+
+METRICS_BATCH = 100
+
+
+def collect_metrics(rt: Runtime) -> dict[str, Any]:
+    """Read the numbers of every publication whose reading is due (about 1 h, 24 h and 7 d after
+    publishing) and store them. A platform that fails is logged and asked again next run; the
+    others are read regardless."""
+    now = rt.clock()
+    read: list[str] = []
+    failed: list[str] = []
+    for job in rt.store.metrics_due(due_before=now, limit=METRICS_BATCH):
+        for pub in job.publications.values():
+            checkpoint = transitions.due_checkpoint(pub, now)
+            if checkpoint is None or pub.remote_id is None:
+                continue
+            where = f"{job.id}/{pub.platform.value}/{checkpoint}"
+            try:
+                _read_one(rt, job, pub, checkpoint, now)
+            except TrendreelError as exc:
+                log.warning("metrics of %s failed: %s", where, exc)
+                failed.append(where)
+                continue
+            read.append(where)
+    return {"read": read, "failed": failed, "due_before": now.isoformat()}
+
+
+def _read_one(rt: Runtime, job: Job, pub: Publication, checkpoint: str, now: datetime) -> None:
+    assert pub.remote_id is not None
+    reading = rt.publisher(pub.platform).metrics(pub.remote_id, checkpoint, now, UsageLog())
+    platform = pub.platform
+
+    def add(current: Job) -> Job:
+        return transitions.add_reading(current, platform, reading, now)
+
+    rt.store.update(job.id, add)

@@ -153,6 +153,7 @@ class Settings(BaseSettings):
     tiktok_account: SecretStr | None = None
     tiktok_base_url: str = "https://open.tiktokapis.com"
     tiktok_authorize_url: str = "https://www.tiktok.com/v2/auth/authorize/"
+    tiktok_token_url: str = "https://open.tiktokapis.com/v2/oauth/token/"  # noqa: S105 (a URL)
     # What a publication asks for unless the request says otherwise.
     publish_privacy: Literal["private", "unlisted", "public"] = "private"
     publish_made_for_kids: bool = False
