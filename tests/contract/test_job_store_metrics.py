@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from tests.contract.test_job_store import make_job
@@ -17,6 +18,10 @@ def _due_at(job: Job, when: datetime | None) -> Job:
     return job.model_copy(update={"metrics_due_at": when})
 
 
+def set_due(when: datetime | None) -> Callable[[Job], Job]:
+    return lambda job: _due_at(job, when)
+
+
 def test_only_jobs_due_by_then_come_back_earliest_first(job_store: JobStore) -> None:
     late, early, later, none = (
         make_job(job_id=f"2026120{i}T000000-aaaa000{i}") for i in range(1, 5)
@@ -24,7 +29,7 @@ def test_only_jobs_due_by_then_come_back_earliest_first(job_store: JobStore) -> 
     for job, when in ((late, NOW - timedelta(minutes=5)), (early, NOW - timedelta(hours=2)),
                       (later, NOW + timedelta(hours=1)), (none, None)):  # fmt: skip
         job_store.create(job)
-        job_store.update(job.id, lambda j, when=when: _due_at(j, when))
+        job_store.update(job.id, set_due(when))
     due = job_store.metrics_due(due_before=NOW, limit=10)
     assert [j.id for j in due] == [early.id, late.id]
     assert [j.id for j in job_store.metrics_due(due_before=NOW, limit=1)] == [early.id]

@@ -44,7 +44,9 @@ class RemoteSession(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["youtube_resumable", "tiktok_direct_post"]
-    upload_url: str  # YouTube: the resumable session URI; TikTok: the upload_url from video/init
+    # YouTube: the resumable session URI; TikTok: the upload_url from video/init. A capability:
+    # kept out of reprs (and so out of logs and test failure messages).
+    upload_url: str = Field(repr=False)
     publish_id: str | None = None  # TikTok's publish_id
     size: int = Field(ge=0)  # the bytes the session was opened for
     chunk_size: int | None = Field(default=None, ge=1)  # TikTok: the chunk size declared at init
