@@ -90,6 +90,7 @@ EXPECTED = {
         "tagline": "Coffee, slower.",
         "target_audience": "home baristas on a budget",
         "tone": "warm and curious",
+        "webhook_url": None,
     },
     "content_references": [
         {

@@ -15,11 +15,12 @@
   const $ = (id) => document.getElementById(id);
 
   class ApiError extends Error {
-    constructor(status, code, message, details) {
+    constructor(status, code, message, details, hint) {
       super(message);
       this.status = status;
       this.code = code;
       this.details = details;
+      this.hint = hint || "";
     }
   }
 
@@ -100,11 +101,13 @@
     }
     if (!response.ok) {
       const error = (data && data.error) || {};
+      const details = error.details;
       throw new ApiError(
         response.status,
         error.code || `http_${response.status}`,
         error.message || response.statusText || `HTTP ${response.status}`,
-        error.details,
+        details,
+        error.hint || (isObject(details) && typeof details.hint === "string" ? details.hint : ""),
       );
     }
     return data;
@@ -122,7 +125,8 @@
     loop.tick = null;
   }
 
-  function startLoop(refresh) {
+  // `wait`: the first refresh comes after it instead of at once (the state was just shown).
+  function startLoop(refresh, wait = 0) {
     stopLoop();
     const id = loop.id;
     const tick = async () => {
@@ -148,7 +152,8 @@
       loop.timer = setTimeout(tick, delay);
     };
     loop.tick = tick;
-    tick();
+    if (wait > 0) loop.timer = setTimeout(tick, wait);
+    else tick();
   }
 
   document.addEventListener("visibilitychange", () => {
@@ -953,7 +958,6 @@
   async function loadReview(videoId) {
     const video = await api(`videos/${enc(videoId)}`);
     renderReview(video);
-    return null; // nothing moves on its own here
   }
 
   function renderReviewState(summary) {
@@ -985,6 +989,7 @@
     }
     show($("thumbnail"), Boolean(media.thumbnail_url));
     renderReviewState(video);
+    renderPublishing(video);
     facts($("review-facts"), [
       ["Video", video.id],
       ["Theme", video.theme],
@@ -1057,12 +1062,412 @@
       const summary = await api(`videos/${enc(reviewVideo.id)}/${approve ? "approve" : "reject"}`, { method: "POST", body });
       reviewVideo = { ...reviewVideo, ...summary };
       renderReviewState(summary); // the answer is the new state: shown at once
+      renderPublishing(reviewVideo); // approving may have queued posts (auto_post)
       setBanner(`Video ${summary.id} ${summary.review_status}.`);
+      followPublishing(summary.id);
     } catch (exc) {
       if (exc.status === 401) return;
       setText("review-error", exc.message);
       renderReviewState(reviewVideo);
     }
+  }
+
+  // === publishing ===============================================================================
+  // An approved video is published with POST /videos/{id}/publish, one platform per button; the
+  // api answers 202 with the video, and asking again is safe (a platform in flight or already
+  // published is left alone). While any publication is queued, uploading or processing, the
+  // view asks for the video again every few seconds and stops when none is. The numbers read
+  // after publishing are drawn as inline SVG: no library, so the page works offline and the CSP
+  // needs nothing more.
+
+  const PLATFORMS = ["youtube", "tiktok"];
+  const PLATFORM_NAMES = { youtube: "YouTube", tiktok: "TikTok" };
+  const IN_FLIGHT = new Set(["queued", "uploading", "processing"]);
+  const PUBLISH_POLL_MS = 3000;
+  const METRICS = [
+    ["views", "Views"],
+    ["likes", "Likes"],
+    ["comments", "Comments"],
+  ];
+  // What to do, for the publish errors whose answer carries no hint of its own.
+  const PUBLISH_HINTS = {
+    video_not_approved: "Only an approved video is published: see its review above.",
+    video_not_ready: "The video is not finished yet: wait for its job to complete.",
+    video_not_found: "The video is gone or not finished: go back to the list.",
+    platform_not_supported: "Publish with the YouTube or TikTok button.",
+    invalid_publish_at: "Pick a time in the future.",
+    queue_unavailable: "Nothing was lost: ask again, publishing is safe to repeat.",
+    network: "Check the connection, then ask again: publishing is safe to repeat.",
+  };
+
+  const publishing = { busy: false, shown: null, metricsKey: null, metricsAsk: 0 };
+
+  const platformName = (platform) => PLATFORM_NAMES[platform] || String(platform);
+  const publicationOf = (video, platform) => (video.publications || []).find((p) => p.platform === platform);
+  const inFlight = (video) => Boolean(video) && (video.publications || []).some((p) => IN_FLIGHT.has(p.status));
+  const number = (value) => Number(value || 0).toLocaleString();
+
+  function shortWhen(iso) {
+    const date = new Date(iso);
+    if (!iso || Number.isNaN(date.getTime())) return iso || "–";
+    return date.toLocaleString(undefined, { dateStyle: "short", timeStyle: "short" });
+  }
+
+  /** The URL when it is a web address (a platform's post), else null: never a javascript: link. */
+  function webUrl(url) {
+    try {
+      const parsed = new URL(String(url));
+      return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  function externalLink(url, text, className) {
+    const href = webUrl(url);
+    if (!href) return el("span", { className: "hint", text: `${text}: ${url}` });
+    return el(
+      "a",
+      { href, target: "_blank", rel: "noopener noreferrer", className },
+      text,
+      el("span", { className: "sr-only", text: " (opens in a new tab)" }),
+    );
+  }
+
+  // --- the publish panel ---
+
+  /** Why this video cannot be published at all (its review), or null. */
+  function reviewBlock(video) {
+    if (!video) return "Loading the video…";
+    if (video.review_status === "approved") return null;
+    if (video.review_status === "rejected") return "Not publishable: the video was rejected.";
+    return "Not publishable yet: approve the video first.";
+  }
+
+  function platformBlock(video, platform) {
+    const pub = publicationOf(video, platform);
+    if (!pub) return null;
+    if (pub.status === "published") return `${platformName(platform)}: already published.`;
+    if (IN_FLIGHT.has(pub.status)) return `${platformName(platform)}: ${pub.status}, wait for it to finish.`;
+    return null;
+  }
+
+  function updatePublishControls() {
+    const video = reviewVideo;
+    const general = reviewBlock(video);
+    const reasons = general ? [general] : [];
+    for (const platform of PLATFORMS) {
+      const why = general ? null : platformBlock(video, platform);
+      if (why) reasons.push(why);
+      $(`publish-${platform}`).disabled = publishing.busy || Boolean(general || why);
+    }
+    $("publish-privacy").disabled = publishing.busy || Boolean(general);
+    $("publish").setAttribute("aria-busy", String(publishing.busy));
+    setText("publish-reason", reasons.join(" "));
+  }
+
+  function publicationTimes(pub) {
+    const parts = [`asked ${when(pub.requested_at)} (${pub.requested_by})`];
+    if (pub.publish_at) parts.push(`scheduled for ${when(pub.publish_at)}`);
+    if (pub.published_at) parts.push(`live since ${when(pub.published_at)}`);
+    else parts.push(`updated ${when(pub.updated_at)}`);
+    if (pub.attempts) parts.push(`${pub.attempts} attempt${pub.attempts === 1 ? "" : "s"}`);
+    return parts.join(" · ");
+  }
+
+  function publicationItem(pub) {
+    const name = platformName(pub.platform);
+    const li = el(
+      "li",
+      { className: "publication", "data-platform": pub.platform, "data-status": pub.status },
+      el(
+        "div",
+        { className: "pub-head" },
+        el("strong", { text: name }),
+        el("span", { className: `badge pub-${pub.status}`, text: pub.status }),
+        el("span", { className: "hint", text: pub.privacy }),
+      ),
+    );
+    if (pub.status === "published") {
+      li.append(el("p", { className: "pub-link" }, pub.url ? externalLink(pub.url, `Open on ${name}`) : el("span", { className: "hint", text: "No link yet." })));
+    }
+    if (pub.privacy_note) li.append(el("p", { className: "hint privacy-note" }, el("strong", { text: "Privacy: " }), pub.privacy_note));
+    if (pub.error) {
+      li.append(
+        el(
+          "div",
+          { className: "pub-error" },
+          el("p", { className: "error pub-error-message", text: pub.error.message }),
+          el("p", { className: "hint pub-error-hint", text: pub.error.hint }),
+        ),
+      );
+    }
+    li.append(el("p", { className: "hint small", text: publicationTimes(pub) }));
+    return li;
+  }
+
+  function renderPublishing(video) {
+    const badge = $("video-status");
+    badge.textContent = video.status;
+    badge.className = `badge video-${video.status}`;
+    $("view-review").dataset.video = video.status;
+    const pubs = video.publications || [];
+    const shown = JSON.stringify(pubs);
+    if (shown !== publishing.shown) {
+      // Only a change is rendered: the list is a live region, and polls repeat the same answer.
+      publishing.shown = shown;
+      $("publications").replaceChildren(...pubs.map(publicationItem));
+    }
+    show($("publications-empty"), pubs.length === 0);
+    updatePublishControls();
+    followMetrics(video);
+  }
+
+  /** A summary (or detail) of the video on this page, from a POST's answer or a poll. */
+  function applyVideo(summary) {
+    if (!reviewVideo || reviewVideo.id !== summary.id) return;
+    reviewVideo = { ...reviewVideo, ...summary };
+    renderReviewState(reviewVideo);
+    renderPublishing(reviewVideo);
+  }
+
+  function clearPublishView() {
+    publishing.shown = null;
+    publishing.metricsKey = null;
+    publishing.metricsAsk += 1;
+    $("publications").replaceChildren();
+    $("metrics").replaceChildren();
+    $("publish-privacy").value = "private";
+    for (const id of ["publish-error", "metrics-error"]) show($(id), false);
+    setText("publish-progress", "");
+    updatePublishControls();
+  }
+
+  function showPublishError(exc) {
+    const hint = exc.hint || PUBLISH_HINTS[exc.code] || (exc.status >= 500 ? "Ask again in a moment: publishing is safe to repeat." : "");
+    $("publish-error-message").textContent = `Not published: ${exc.message}`;
+    setText("publish-error-hint", hint);
+    show($("publish-error"), true);
+  }
+
+  async function refreshPublishing(videoId) {
+    const video = await api(`videos/${enc(videoId)}`);
+    applyVideo(video);
+    return inFlight(reviewVideo) ? PUBLISH_POLL_MS : null;
+  }
+
+  /** Polls the video while a publication is in flight (the answer just shown is the first). */
+  function followPublishing(videoId) {
+    if (inFlight(reviewVideo)) startLoop(() => refreshPublishing(videoId), PUBLISH_POLL_MS);
+  }
+
+  /** The review page's loop: the whole video once, then only its publications while they move. */
+  function reviewLoop(videoId) {
+    let loaded = false;
+    return async () => {
+      if (loaded) return refreshPublishing(videoId);
+      await loadReview(videoId);
+      loaded = true;
+      return inFlight(reviewVideo) ? PUBLISH_POLL_MS : null;
+    };
+  }
+
+  async function publishTo(platform) {
+    const video = reviewVideo;
+    if (!video || publishing.busy) return;
+    const privacy = $("publish-privacy").value;
+    publishing.busy = true;
+    show($("publish-error"), false);
+    setText("publish-progress", `Asking to publish to ${platformName(platform)} (${privacy})…`);
+    updatePublishControls();
+    try {
+      const summary = await api(`videos/${enc(video.id)}/publish`, { method: "POST", body: { platforms: [platform], privacy } });
+      setText("publish-progress", `Asked to publish to ${platformName(platform)} (${privacy}).`);
+      publishing.busy = false;
+      applyVideo(summary);
+      if (reviewVideo && reviewVideo.id === video.id) followPublishing(video.id);
+    } catch (exc) {
+      if (exc.status === 401) return;
+      setText("publish-progress", "");
+      showPublishError(exc);
+      // The page may be out of date (reviewed or published elsewhere): show where it stands.
+      if (reviewVideo && reviewVideo.id === video.id && exc.status !== 0) startLoop(() => refreshPublishing(video.id));
+    } finally {
+      publishing.busy = false;
+      updatePublishControls();
+    }
+  }
+
+  // --- the numbers after publishing ---
+
+  const SVG_NS = "http://www.w3.org/2000/svg";
+  const CHART = { width: 320, label: 92, right: 12, band: 46, top: 4, axis: 20 };
+
+  function svg(tag, attrs, ...children) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [name, value] of Object.entries(attrs || {})) node.setAttribute(name, String(value));
+    for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    return node;
+  }
+
+  /** Asks for the numbers when the video's live posts change (readings come hours apart). */
+  function followMetrics(video) {
+    const pubs = video.publications || [];
+    const key = `${video.id}|${pubs.map((p) => `${p.platform}:${Boolean(p.published_at)}`).join(",")}`;
+    if (key === publishing.metricsKey) return;
+    publishing.metricsKey = key;
+    if (!pubs.length) {
+      publishing.metricsAsk += 1;
+      $("metrics").replaceChildren(el("p", { className: "hint", text: "Not published yet: there is nothing to count." }));
+      return;
+    }
+    loadMetrics(video.id);
+  }
+
+  async function loadMetrics(videoId) {
+    publishing.metricsAsk += 1;
+    const ask = publishing.metricsAsk;
+    try {
+      const data = await api(`videos/${enc(videoId)}/metrics`);
+      if (ask !== publishing.metricsAsk) return; // a newer question, or another page
+      show($("metrics-error"), false);
+      $("metrics").replaceChildren(...(data.series || []).map(seriesFigure));
+    } catch (exc) {
+      if (exc.status === 401 || ask !== publishing.metricsAsk) return;
+      publishing.metricsKey = null; // asked again on the next render
+      setText("metrics-error", `The numbers could not be read: ${exc.message}`);
+    }
+  }
+
+  function nextReading(series, count) {
+    if (!series.published_at) return "Not live yet: readings start once it is published.";
+    if (series.next_reading_at) {
+      return count ? `Next reading due ${when(series.next_reading_at)}.` : `No readings yet: the first is due ${when(series.next_reading_at)}.`;
+    }
+    return count ? "All readings taken." : "No readings yet.";
+  }
+
+  function seriesFigure(series) {
+    const name = platformName(series.platform);
+    const readings = series.readings || [];
+    const caption = el("figcaption", {}, el("strong", { text: name }));
+    if (series.url) caption.append(" · ", externalLink(series.url, "the post"));
+    const figure = el("figure", { className: "metric-series", "data-platform": series.platform, "data-readings": String(readings.length) }, caption);
+    if (readings.length) figure.append(chart(name, readings), readingsTable(name, readings));
+    figure.append(el("p", { className: "hint next-reading", text: nextReading(series, readings.length) }));
+    return figure;
+  }
+
+  /** One band per number, each on its own scale (views outnumber comments a hundredfold), one
+   *  point per reading, evenly spaced and labelled with its checkpoint. */
+  function chart(name, readings) {
+    const { width, label, right, band, top, axis } = CHART;
+    const height = top + band * METRICS.length + axis;
+    const span = width - label - right;
+    const xOf = (i) => label + (readings.length === 1 ? span / 2 : (i * span) / (readings.length - 1));
+    const said = METRICS.map(([metric, title]) => `${title}: ${readings.map((r) => `${r.checkpoint} ${number(r[metric])}`).join(", ")}`);
+    const root = svg("svg", {
+      class: "chart",
+      viewBox: `0 0 ${width} ${height}`,
+      role: "img",
+      "aria-label": `${name}. ${said.join(". ")}.`,
+      "data-points": readings.length,
+    });
+    METRICS.forEach(([metric, title], row) => root.append(chartBand(readings, metric, title, top + row * band, xOf)));
+    readings.forEach((r, i) => root.append(svg("text", { class: "chart-x", x: xOf(i).toFixed(1), y: height - 5, "text-anchor": "middle" }, r.checkpoint)));
+    return root;
+  }
+
+  function chartBand(readings, metric, title, y0, xOf) {
+    const { width, label, right, band } = CHART;
+    const values = readings.map((r) => Number(r[metric]) || 0);
+    const max = Math.max(1, ...values);
+    const yOf = (value) => (y0 + band - 8 - (value / max) * (band - 18)).toFixed(1);
+    const group = svg(
+      "g",
+      { class: `chart-band metric-${metric}`, "data-metric": metric },
+      svg("line", { class: "chart-base", x1: label, x2: width - right, y1: yOf(0), y2: yOf(0) }),
+      svg("text", { class: "chart-label", x: 0, y: y0 + 16 }, title),
+      svg("text", { class: "chart-value", x: 0, y: y0 + 33 }, number(values[values.length - 1])),
+    );
+    if (values.length > 1) {
+      group.append(svg("polyline", { class: "chart-line", points: values.map((v, i) => `${xOf(i).toFixed(1)},${yOf(v)}`).join(" ") }));
+    }
+    readings.forEach((r, i) => {
+      const point = svg("circle", { class: "chart-point", cx: xOf(i).toFixed(1), cy: yOf(values[i]), r: 3.5, "data-metric": metric, "data-checkpoint": r.checkpoint, "data-value": values[i] });
+      point.append(svg("title", {}, `${title} after ${r.checkpoint}: ${number(values[i])} (read ${shortWhen(r.read_at)})`));
+      group.append(point);
+    });
+    return group;
+  }
+
+  function readingsTable(name, readings) {
+    const head = [["After"], ["Read", "read-at"], ...METRICS.map(([, title]) => [title])];
+    return el(
+      "div",
+      { className: "scroll" },
+      el(
+        "table",
+        { className: "readings" },
+        el("caption", { className: "sr-only", text: `${name}: every reading` }),
+        el("thead", {}, el("tr", {}, ...head.map(([text, className]) => el("th", { scope: "col", className, text })))),
+        el(
+          "tbody",
+          {},
+          ...readings.map((r) =>
+            el("tr", {}, el("th", { scope: "row", text: r.checkpoint }), el("td", { className: "read-at", text: shortWhen(r.read_at) }), ...METRICS.map(([metric]) => el("td", { className: "num", text: number(r[metric]) }))),
+          ),
+        ),
+      ),
+    );
+  }
+
+  // --- videos list ------------------------------------------------------------------------------
+
+  const VIDEO_LIST_LIMIT = 50;
+  const MAX_VIDEO_PAGES = 5; // a filtered page may come back short with a cursor: keep going
+
+  async function refreshVideos() {
+    const status = $("video-filter").value;
+    const videos = [];
+    let cursor = null;
+    for (let page = 0; page < MAX_VIDEO_PAGES && videos.length < VIDEO_LIST_LIMIT; page += 1) {
+      const query = new URLSearchParams({ limit: String(VIDEO_LIST_LIMIT - videos.length) });
+      if (status) query.set("status", status);
+      if (cursor) query.set("cursor", cursor);
+      const data = await api(`videos?${query}`);
+      videos.push(...data.videos);
+      cursor = data.next_cursor;
+      if (!cursor) break;
+    }
+    if ($("video-filter").value !== status) return IDLE_MS; // changed meanwhile: a new loop runs
+    renderVideos(videos, Boolean(cursor));
+    return videos.some(inFlight) ? PUBLISH_POLL_MS : IDLE_MS;
+  }
+
+  function renderVideos(videos, more) {
+    $("video-list").replaceChildren(...videos.map(videoItem));
+    const status = $("video-filter").value;
+    $("video-list-empty").textContent = status ? `No ${status} videos.` : "No videos yet.";
+    show($("video-list-empty"), videos.length === 0);
+    show($("video-list-more"), more);
+  }
+
+  function videoItem(video) {
+    const href = `#/videos/${enc(video.id)}`;
+    const pubs = (video.publications || []).map((p) => el("span", { className: `badge pub-${p.status}`, "data-platform": p.platform, text: `${platformName(p.platform)}: ${p.status}` }));
+    const facts = [video.duration_seconds ? `${video.duration_seconds.toFixed(1)} s` : "", `finished ${when(video.completed_at)}`].filter(Boolean);
+    const links = [el("a", { href, className: "button primary", text: video.status === "generated" ? "Review" : "Open" })];
+    if (video.published_url && webUrl(video.published_url)) links.unshift(externalLink(video.published_url, "Watch", "button"));
+    const li = el(
+      "li",
+      { className: "job video", "data-video-id": video.id, "data-status": video.status },
+      el("div", { className: "job-head" }, el("a", { href, className: "theme", text: video.theme }), el("span", { className: `badge video-${video.status}`, text: video.status })),
+    );
+    if (pubs.length) li.append(el("p", { className: "pub-badges" }, el("span", { className: "sr-only", text: "Publications: " }), ...pubs));
+    li.append(el("div", { className: "job-foot" }, el("span", { className: "hint", text: facts.join(" · ") }), el("span", { className: "links" }, ...links)));
+    if (video.review_reason) li.append(el("p", { className: "hint small", text: `Reason: ${video.review_reason}` }));
+    return li;
   }
 
   // --- views and sign-in ------------------------------------------------------------------------
@@ -1074,9 +1479,16 @@
     const hash = location.hash || "#/";
     const job = hash.match(/^#\/jobs\/([A-Za-z0-9_-]+)$/);
     const video = hash.match(/^#\/videos\/([A-Za-z0-9_-]+)$/);
-    show($("view-list"), !job && !video);
+    const videos = /^#\/videos\/?$/.test(hash);
+    show($("view-list"), !job && !video && !videos);
     show($("view-detail"), Boolean(job));
     show($("view-review"), Boolean(video));
+    show($("view-videos"), videos);
+    const here = videos || video ? "nav-videos" : "nav-jobs";
+    for (const id of ["nav-jobs", "nav-videos"]) {
+      if (id === here) $(id).setAttribute("aria-current", "page");
+      else $(id).removeAttribute("aria-current");
+    }
     setBanner("");
     if (job) {
       detailJob = null;
@@ -1086,7 +1498,10 @@
       const player = $("player");
       player.removeAttribute("src");
       delete player.dataset.src;
-      startLoop(() => loadReview(video[1]));
+      clearPublishView();
+      startLoop(reviewLoop(video[1]));
+    } else if (videos) {
+      startLoop(refreshVideos);
     } else {
       startForm.prepare();
       startLoop(refreshList);
@@ -1140,6 +1555,8 @@
       },
     });
     $("status-filter").addEventListener("change", () => startLoop(refreshList));
+    $("video-filter").addEventListener("change", () => startLoop(refreshVideos));
+    for (const platform of PLATFORMS) $(`publish-${platform}`).addEventListener("click", () => publishTo(platform));
     $("retry").addEventListener("click", retryJob);
     $("approve").addEventListener("click", () => decide(true));
     $("reject").addEventListener("click", () => decide(false));
