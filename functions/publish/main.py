@@ -1,4 +1,4 @@
-"""The publish function: posts approved videos to YouTube and TikTok, delivered to by Cloud Tasks."""
+"""The publish function: posts approved videos to YouTube and TikTok; Cloud Tasks delivers."""
 
 import functions_framework
 

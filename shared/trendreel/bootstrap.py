@@ -30,6 +30,7 @@ from trendreel.providers.base import (
 from trendreel.providers.publish.base import Publisher
 from trendreel.settings import Settings
 from trendreel.stages.context import Providers, utc_now
+from trendreel.webhooks.ports import WebhookStore
 
 
 def trend_sources(settings: Settings) -> list[TrendSource]:
@@ -161,6 +162,7 @@ class Runtime:
     # Built on first use per platform; tests may hand in their own.
     publishers: dict[PublishPlatform, Publisher] = field(default_factory=dict, repr=False)
     _certs: GoogleCerts | None = field(default=None, repr=False)
+    _webhooks: WebhookStore | None = field(default=None, repr=False)
     _storage: Any = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -177,6 +179,17 @@ class Runtime:
             if platform not in self.publishers:
                 self.publishers[platform] = publisher(self.settings, platform)
             return self.publishers[platform]
+
+    def webhooks(self) -> WebhookStore:
+        """Registered endpoints and events, next to the jobs (one Firestore client on gcp)."""
+        with self._lock:
+            if self._webhooks is None:
+                from trendreel.webhooks.stores import build_webhook_store
+
+                self._webhooks = build_webhook_store(
+                    self.settings, getattr(self.store, "client", None)
+                )
+            return self._webhooks
 
     def google_certs(self) -> GoogleCerts:
         """Google's token certificates, fetched on first use and cached by their max-age."""

@@ -119,3 +119,6 @@ def configure(settings: Settings, stream: Any = None) -> None:
     root.addHandler(handler)
     if root.level == logging.NOTSET or root.level > logging.INFO:
         root.setLevel(logging.INFO)
+    # httpx logs every request's full URL at INFO: query strings carry API keys, and webhook
+    # URLs are their owners' business. Its warnings still reach the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

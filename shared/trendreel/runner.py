@@ -106,8 +106,11 @@ class StageRunner:
 
     def _exhausted(self, job_id: str, exc: lifecycle.AttemptsExhaustedError) -> Outcome:
         now = self.rt.clock()
-        self.rt.store.update(job_id, lambda j: lifecycle.exhausted(j, exc.stage, exc.tries, now))
+        job = self.rt.store.update(
+            job_id, lambda j: lifecycle.exhausted(j, exc.stage, exc.tries, now)
+        )
         log.error("job %s failed: %s", job_id, exc)
+        services.notify(self.rt, job, "job.failed")
         return Outcome(200, {"result": "failed", "reason": str(exc)})
 
     def _run(self, job: Job, d: Delivery) -> Outcome:
@@ -171,8 +174,9 @@ class StageRunner:
             self.rt.store.update(job.id, lambda j: lifecycle.release(j, d.holder, now))
             return Outcome(503, {"result": "retry", "error": _error_body(exc)}, 1)
         attempt = d.retry_count + 1
-        self.rt.store.update(job.id, lambda j: lifecycle.fail(j, stage, exc, attempt, now))
+        failed = self.rt.store.update(job.id, lambda j: lifecycle.fail(j, stage, exc, attempt, now))
         log.error("stage %s of job %s failed: %s", stage, job.id, exc.message)
+        services.notify(self.rt, failed, "job.failed")
         return Outcome(200, {"result": "failed", "error": _error_body(exc)})
 
     def _progress_writer(

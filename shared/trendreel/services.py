@@ -16,6 +16,7 @@ from typing import Any
 from trendreel import lifecycle
 from trendreel.bootstrap import Runtime
 from trendreel.errors import (
+    ConfigError,
     IdempotencyConflictError,
     InvalidStateError,
     TaskNotQueuedError,
@@ -32,6 +33,7 @@ from trendreel.models.publishing import (
 from trendreel.providers.base import UsageLog
 from trendreel.publishing import transitions
 from trendreel.tasks import enqueue, task_name
+from trendreel.webhooks.models import EventType
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 100
@@ -101,6 +103,7 @@ def _unstarted(job: Job) -> bool:
 def create_job(rt: Runtime, new: NewJob) -> Accepted:
     """Save a job and queue its first stage. With an idempotency key already used, return that
     job instead (IdempotencyConflictError if the earlier request asked for something else)."""
+    check_webhook_url(rt, new.config)
     now = rt.clock()
     candidate = lifecycle.new_job(
         lifecycle.new_job_id(now),
@@ -126,6 +129,29 @@ def create_job(rt: Runtime, new: NewJob) -> Accepted:
     return Accepted(job=job, created=created, task_id=task_id)
 
 
+def check_webhook_url(rt: Runtime, config: ThemeConfig) -> None:
+    """A config's webhook_url must be one trendreel may call (https, public on gcp) and there
+    must be a secret to sign its events with; otherwise the job is refused before it starts."""
+    url = config.config.webhook_url
+    if url is None:
+        return
+    from trendreel.webhooks.errors import WebhookUrlError
+    from trendreel.webhooks.stores import deployment_secret
+    from trendreel.webhooks.urls import check_url
+
+    try:
+        check_url(url, rt.settings.backend)
+    except WebhookUrlError as exc:
+        raise ConfigError(exc.message, field="config.webhook_url", hint=exc.hint) from exc
+    if deployment_secret(rt.settings) is None:
+        raise ConfigError(
+            "config.webhook_url needs a secret to sign its events with",
+            field="config.webhook_url",
+            hint="Set TRENDREEL_WEBHOOK_SECRET, or register the URL with POST /webhooks, which "
+            "gives it a secret of its own.",
+        )
+
+
 def retry_job(rt: Runtime, job_id: str) -> Resumed:
     """Resume a failed job at its first incomplete stage, in a new run generation. Atomic: of two
     concurrent retries one wins, the other gets InvalidStateError (job_not_failed)."""
@@ -149,9 +175,11 @@ def retry_job(rt: Runtime, job_id: str) -> Resumed:
 
 def advance(rt: Runtime, job: Job, stage: Stage) -> str | None:
     """After ``stage`` completed: queue the next stage (a repeat is a no-op). None after the
-    last stage, whose completion marked the job completed."""
+    last stage, whose completion marked the job completed: job.completed goes to webhooks
+    (raising, so the task's redelivery repeats it)."""
     payload = next_task(job, stage)
     if payload is None:
+        notify(rt, job, "job.completed", redelivered=True)
         return None
     return enqueue(rt.queue, payload)
 
@@ -183,6 +211,7 @@ def sweep(rt: Runtime) -> dict[str, Any]:
             continue  # changed since we looked: not stuck any more
         if swept.status == JobStatus.FAILED:
             failed.append(job.id)
+            notify(rt, swept, "job.failed")
             continue
         payload = current_task(swept)
         if payload is not None:
@@ -214,6 +243,8 @@ def review_video(rt: Runtime, job_id: str, approve: bool, reason: str | None) ->
     the config's target platform: approval is the only way anything gets published."""
     now = rt.clock()
     job = rt.store.update(job_id, lambda j: lifecycle.decide(j, approve, reason, now))
+    if approve:
+        notify(rt, job, "video.approved")
     if approve and job.config.config.auto_post:
         platform = TARGET_PLATFORMS.get(job.config.config.target_platform)
         if platform is not None:  # the config's validation refuses any other with auto_post
@@ -252,13 +283,39 @@ def follow_up_publish(rt: Runtime, task: PublishTask, delay_seconds: float) -> s
 
 
 def published(rt: Runtime, job: Job, platform: PublishPlatform) -> None:
-    """A publication went live (the hook where the video.published event is sent)."""
+    """A publication went live: video.published to every subscribed webhook."""
     log.info("job %s published to %s", job.id, platform.value)
+    notify(rt, job, "video.published", platform)
 
 
 def publication_failed(rt: Runtime, job: Job, platform: PublishPlatform) -> None:
-    """A publication failed for good (the hook where the publication.failed event is sent)."""
-    log.info("job %s: publication to %s failed", job.id, platform.value)
+    """A publication failed for good: publication.failed to every subscribed webhook."""
+    notify(rt, job, "publication.failed", platform)
+
+
+def notify(
+    rt: Runtime,
+    job: Job,
+    event_type: EventType,
+    platform: PublishPlatform | None = None,
+    *,
+    redelivered: bool = False,
+) -> None:
+    """Queue ``event_type`` for every subscribed endpoint and the job's config webhook_url
+    (stable event ids: a repeat is the same event). ``redelivered``: the caller's task comes
+    back when this raises (job.completed's enqueue is repeated by the stage's redelivery), so
+    let it raise; otherwise a failure is logged, as nothing would bring the event back."""
+    from trendreel.webhooks.events import notify as queue_event
+
+    url = job.config.config.webhook_url
+    try:
+        queue_event(
+            rt.webhooks(), rt.queue, rt.clock, job, event_type, platform=platform, webhook_url=url
+        )
+    except Exception:
+        if redelivered:
+            raise
+        log.exception("event %s of job %s could not be queued", event_type, job.id)
 
 
 METRICS_BATCH = 100

@@ -161,6 +161,11 @@ class Settings(BaseSettings):
     # the wait back to the queue (the recorded session makes the next delivery only ask).
     publish_poll_seconds: float = Field(default=60.0, ge=0, le=600)
 
+    # --- webhooks ---------------------------------------------------------------------------
+    # Signs the events sent to a theme config's webhook_url (endpoints registered with
+    # POST /webhooks get a secret of their own). Unset: a config webhook_url is refused.
+    webhook_secret: SecretStr | None = None
+
     # --- HTTP behaviour for real providers ------------------------------------------------
     http_timeout_seconds: float = Field(default=20.0, gt=0)
     http_max_retries: int = Field(default=3, ge=0, le=10)

@@ -25,6 +25,7 @@ from tests.e2e.conftest import TOKEN, finished, short_config, wait_for_job
 from tests.support.fakes.oauth import FakeGoogleOAuth, FakeTikTokOAuth
 from tests.support.fakes.tiktok import FakeTikTok
 from tests.support.fakes.tokens import TokenRegistry
+from tests.support.fakes.webhook_receiver import WebhookReceiver
 from tests.support.fakes.youtube import FakeYouTube
 from trendreel import services
 from trendreel.accounts.store import StoredAccount, save_account
@@ -121,6 +122,7 @@ def all_published(video: dict[str, Any]) -> bool:
 def test_auto_post_then_publish_once_on_both_platforms_and_metrics_come_back(
     tmp_path: Path, platforms: Platforms
 ) -> None:
+    receiver = WebhookReceiver()
     settings = connected_settings(tmp_path / "home", platforms)
     config = short_config(5)
     config["config"] |= {"auto_post": True, "target_platform": "youtube_shorts"}
@@ -130,6 +132,9 @@ def test_auto_post_then_publish_once_on_both_platforms_and_metrics_come_back(
             base_url=server.url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
         ) as api,
     ):
+        receiver.start()
+        hook = api.post("/webhooks", json={"url": receiver.url}).json()
+        receiver.secret = hook["secret"]
         job_id = api.post("/generate", json={"config": config}).json()["job_id"]
         job = wait_for_job(api, job_id, finished, timeout=180)
         assert job["status"] == "completed", job
@@ -160,3 +165,10 @@ def test_auto_post_then_publish_once_on_both_platforms_and_metrics_come_back(
             "youtube": 1,
             "tiktok": 1,
         }
+
+        # Clients need not poll: every event arrived signed, each acted on once.
+        wanted = ["job.completed", "video.approved", "video.published", "video.published"]
+        assert receiver.wait_until(lambda r: len(r.acted) >= len(wanted), timeout=60)
+        receiver.stop()
+    assert sorted(e["type"] for e in receiver.acted.values()) == sorted(wanted)
+    assert receiver.rejected == 0

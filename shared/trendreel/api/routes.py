@@ -17,6 +17,7 @@ from trendreel.api import (
     routes_jobs,
     routes_ui,
     routes_videos,
+    routes_webhooks,
 )
 from trendreel.api.health import health
 from trendreel.api.routing import Call, Route
@@ -100,6 +101,7 @@ ROUTES: list[Route] = [
     Route("GET", "/trend-reports/latest", routes_data.latest_report,
           "The newest trend analysis report", "data", query=NoQuery,
           response=TrendReportResponse, errors=(400, 404)),
+    *routes_webhooks.ROUTES,
 ]  # fmt: skip
 
 UI_ROUTES: list[Route] = [

@@ -44,7 +44,7 @@ def test_every_route_is_documented_and_nothing_else(doc: dict[str, Any]) -> None
 
     assert doc["openapi"] == "3.1.0"
     assert documented == routed
-    assert len(routed) == 16
+    assert len(routed) == 19
 
 
 def test_security_is_bearer_except_health(doc: dict[str, Any]) -> None:
@@ -119,9 +119,11 @@ REFUSALS = {
 SAMPLES: dict[str, list[str]] = {
     "job_id": ["job-0002", "A" * 64, "ab_-12", "abcde", "A" * 65, "job 0002", "job.0002", "jöb-02"],
     "video_id": ["vid-0001", "A" * 64, "abcde", "A" * 65, "vid 0001", "vid~0001"],
+    "webhook_id": ["hook-0001", "A" * 64, "abcde", "A" * 65, "hook 0001", "hook~0001"],
     "cursor": ["job-0002", "A" * 64, "", "abcde", "A" * 65, "a.b:c~d=e", "job 0002"],
     "limit": ["1", "20", "100", "200", "0", "101", "201", "-1", "abc", "1.5", ""],
-    "status": ["pending", "failed", "completed", "generated", "approved", "nope", ""],
+    "status": ["pending", "failed", "completed", "generated", "approved", "published", "nope",
+               ""],
     "platform": ["youtube", "tiktok", "google_trends", "myspace", ""],
     "expires": ["0", "1741953600", "253402300799", "253402300800", "-1", "abc", "9" * 30],
     "sig": ["", "a" * 128, "a" * 129],
@@ -140,7 +142,7 @@ SAMPLES: dict[str, list[str]] = {
 #: Jobs the api knows, so a cursor the document accepts is one this api could have handed out.
 KNOWN_IDS = ["job-0002", "A" * 64]
 #: The rest of a request that sends one parameter under test.
-PATH_DEFAULTS = {"job_id": "job-0002", "video_id": "vid-0001"}
+PATH_DEFAULTS = {"job_id": "job-0002", "video_id": "vid-0001", "webhook_id": "hook-0001"}
 HEADER_DEFAULTS = {
     "X-CloudScheduler-JobName": "nightly",
     "X-CloudScheduler-ScheduleTime": "2025-03-14T12:00:00Z",
