@@ -1,4 +1,5 @@
-"""``trendreel videos list|approve|reject``: finished videos, their review and where they went.
+"""``trendreel videos list|approve|reject|publish|metrics``: finished videos, their review and
+where they went.
 
 The api's video shape is growing (a ``status`` that includes ``published``, a duration, one
 publication per platform), and a CLI talks to apis of either age: every field is read
@@ -45,10 +46,19 @@ VIDEO_COLUMNS = (
 
 
 def add_commands(sub: Any) -> None:
-    videos_cmd = sub.add_parser("videos", help="list, approve or reject videos")
-    videos_cmd.add_argument("action", choices=["list", "approve", "reject"])
+    videos_cmd = sub.add_parser("videos", help="list, approve, reject or publish videos")
+    videos_cmd.add_argument("action", choices=["list", "approve", "reject", "publish", "metrics"])
     videos_cmd.add_argument("video_id", nargs="?")
     videos_cmd.add_argument("--reason", help="why (shown with the review)")
+    videos_cmd.add_argument(
+        "--platform",
+        action="append",
+        choices=["youtube", "tiktok"],
+        help="publish: where (repeatable; default: the video's target_platform)",
+    )
+    videos_cmd.add_argument(
+        "--privacy", choices=["private", "unlisted", "public"], help="publish: default private"
+    )
     add_list_options(videos_cmd, VIDEO_STATUSES)
     videos_cmd.set_defaults(handler=videos)
 
@@ -56,8 +66,7 @@ def add_commands(sub: Any) -> None:
 def videos(settings: Settings, args: argparse.Namespace) -> int:
     with api_for(settings, args.api) as api:
         if args.action != "list":
-            video_id = required(args.video_id, "VIDEO_ID")
-            print_json(api.review(video_id, args.action == "approve", args.reason))
+            print_json(_act(api, args))
             return 0
         page = fetch_page(api, "videos", args.status, args.limit, args.cursor)
         if args.json:
@@ -99,3 +108,15 @@ def publications(value: object) -> str:
         f"{cell(p.get('platform'))}:{cell(p.get('status'))}" for p in listed if isinstance(p, dict)
     ]
     return " ".join(entries) or "-"
+
+
+def _act(api: Any, args: argparse.Namespace) -> dict[str, Any]:
+    video_id = required(args.video_id, "VIDEO_ID")
+    if args.action == "publish":
+        body: dict[str, Any] = api.publish(video_id, args.platform, args.privacy)
+        return body
+    if args.action == "metrics":
+        metrics: dict[str, Any] = api.metrics(video_id)
+        return metrics
+    review: dict[str, Any] = api.review(video_id, args.action == "approve", args.reason)
+    return review

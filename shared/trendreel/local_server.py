@@ -49,14 +49,10 @@ def _load(root: Path, name: str) -> Any:
     return create_app(target="handle", source=str(root / name / "main.py"))  # type: ignore[no-untyped-call]
 
 
-def _exists(root: Path, name: str) -> bool:
-    return (root / name / "main.py").is_file()
-
-
 def wsgi_app() -> Any:
     root = functions_dir()
     names = [*STAGE_FUNCTIONS, *OTHER_FUNCTIONS]
-    mounts = {f"/functions/{name}": _load(root, name) for name in names if _exists(root, name)}
+    mounts = {f"/functions/{name}": _load(root, name) for name in names}
     return DispatcherMiddleware(_load(root, "api"), mounts)
 
 
