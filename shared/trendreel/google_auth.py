@@ -9,11 +9,13 @@ A token is checked in two steps, and the step that fails decides the answer:
 2. meant for us (else ``ForbiddenCallerError``, 403): its audience is ours and its email is
    verified and on the allow-list.
 
-The certificate set is fetched with a short timeout and kept for the response's Cache-Control
-max-age (at least ``MIN_CACHE_SECONDS``, so a ``max-age=0`` cannot turn every request into a
-fetch). A token signed by a key the cache does not know triggers one early refetch (Google
-rotates keys), at most every ``MIN_CACHE_SECONDS``. If Google cannot be reached, certificates up
-to ``STALE_GRACE_SECONDS`` past their expiry still verify; beyond that ``CertsUnavailableError``
+The certificate set is fetched through the outbound-call policy (``ServiceClient``) with a short
+timeout and a small budget of its own (``FETCH_RETRIES``: a request is waiting on it, and its
+caller retries a 503 anyway), and kept for the response's Cache-Control max-age (at least
+``MIN_CACHE_SECONDS``, so a ``max-age=0`` cannot turn every request into a fetch). A token signed
+by a key the cache does not know triggers one early refetch (Google rotates keys), at most every
+``MIN_CACHE_SECONDS``. If Google cannot be reached, certificates up to ``STALE_GRACE_SECONDS``
+past their expiry still verify; beyond that ``CertsUnavailableError``
 (503: the caller retries, nobody is told their credential is wrong).
 
 Behind Cloud Run's invoker check (``invoker_iam_check``; infra/ turns it on for every stage and
@@ -45,11 +47,11 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
 from google.auth import exceptions as google_exceptions
 from google.auth import jwt
 
-from trendreel.errors import ConfigError
+from trendreel.errors import ConfigError, ProviderError
+from trendreel.providers.http import ServiceClient
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,9 @@ SIGNATURE_REMOVED = "SIGNATURE_REMOVED_BY_GOOGLE"
 SERVERLESS_AUTHORIZATION = "X-Serverless-Authorization"
 CLOCK_SKEW_SECONDS = 10
 FETCH_TIMEOUT_SECONDS = 5.0
+FETCH_RETRIES = 1
+FETCH_BACKOFF_SECONDS = 0.25
+CERTS_PROVIDER = "google_certs"
 MIN_CACHE_SECONDS = 60
 DEFAULT_CACHE_SECONDS = 300  # when the response has no max-age
 STALE_GRACE_SECONDS = 3600
@@ -120,10 +125,12 @@ class GoogleCerts:
         *,
         timeout: float = FETCH_TIMEOUT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.url = url
         self.timeout = timeout
         self._clock = clock
+        self._sleep = sleep
         self._lock = threading.Lock()  # one fetch at a time: concurrent requests share it
         self._cached: _Fetched | None = None
 
@@ -151,11 +158,10 @@ class GoogleCerts:
 
     def _fetch(self, now: float) -> _Fetched:
         try:
-            response = httpx.get(self.url, timeout=self.timeout)
-        except httpx.HTTPError as exc:
-            raise CertsUnavailableError(f"GET {self.url}: {type(exc).__name__}") from exc
-        if response.status_code != 200:
-            raise CertsUnavailableError(f"GET {self.url}: HTTP {response.status_code}")
+            with self._client() as client:
+                response = client.request("GET", self.url)
+        except ProviderError as exc:
+            raise CertsUnavailableError(f"GET {self.url}: {exc.message}") from exc
         try:
             body = response.json()
         except ValueError as exc:
@@ -166,6 +172,16 @@ class GoogleCerts:
             raise CertsUnavailableError(f"GET {self.url}: not a key id → PEM map (v1/certs)")
         ttl = _max_age(response.headers.get("Cache-Control", ""))
         return _Fetched(certs=dict(body), fetched_at=now, expires_at=now + ttl)
+
+    def _client(self) -> ServiceClient:
+        return ServiceClient(
+            CERTS_PROVIDER,
+            self.url,
+            timeout=self.timeout,
+            max_retries=FETCH_RETRIES,
+            backoff=FETCH_BACKOFF_SECONDS,
+            sleep=self._sleep,
+        )
 
 
 def _max_age(cache_control: str) -> int:

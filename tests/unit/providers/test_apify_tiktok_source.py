@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support.http_fixture import FixtureServer, Scripted
+from tests.unit.test_http_client import jittered
 from trendreel.errors import (
     ProviderAuthError,
     ProviderNotConfiguredError,
@@ -167,7 +168,7 @@ def test_5xx_exhausted_is_retryable_unavailable(http_fixture: FixtureServer) -> 
         _source(http_fixture, sleeps).collect(NOW, 10, UsageLog())
 
     assert caught.value.retryable is True
-    assert sleeps == [0.5, 1.0]
+    assert jittered(sleeps, [0.5, 1.0])
     assert len(http_fixture.requests) == 3
     assert TOKEN not in str(caught.value)
 

@@ -10,6 +10,7 @@ import pytest
 from pydantic import SecretStr
 
 from tests.support.http_fixture import FixtureServer, Scripted
+from tests.unit.test_http_client import jittered
 from trendreel.errors import (
     ProviderAuthError,
     ProviderNotConfiguredError,
@@ -346,7 +347,7 @@ def test_rate_limit_is_retried_with_backoff(http_fixture: FixtureServer) -> None
     report = analyzer.analyze(COLLECTION, CONFIG, NOW, UsageLog())
 
     assert report.chosen_topic.label == "AI tools that save hours"
-    assert sleeps == [0.5]
+    assert jittered(sleeps, [0.5])
     assert len(http_fixture.requests) == 2  # the SDK did not retry on its own
 
 
@@ -371,7 +372,7 @@ def test_server_errors_exhaust_retries(http_fixture: FixtureServer) -> None:
     assert caught.value.retryable
     assert caught.value.provider == "gemini"
     assert KEY not in str(caught.value)
-    assert sleeps == [0.5, 1.0]
+    assert jittered(sleeps, [0.5, 1.0])
     assert len(http_fixture.requests) == 3
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.http_fixture import FixtureServer, Scripted
 from tests.unit.providers.test_gemini import COLLECTION, KEY, NOW, PATH, _reply, _settings
+from tests.unit.test_http_client import jittered
 from trendreel.bootstrap import analyzer
 from trendreel.errors import ProviderAuthError, ProviderResponseError
 from trendreel.models import ThemeConfig, ThemeSettings
@@ -99,7 +100,7 @@ def test_rate_limits_are_retried_and_refusals_are_named_without_the_key(
     sleeps: list[float] = []
     embedder = GeminiEmbedder(_settings(http_fixture.url), sleep=sleeps.append)
     assert embedder.embed(["a"], UsageLog()).tolist() == [[1.0]]
-    assert sleeps == [0.5]
+    assert jittered(sleeps, [0.5])
 
     denied = {"error": {"code": 403, "message": f"bad key {KEY}", "status": "PERMISSION_DENIED"}}
     http_fixture.add("POST", "/v1beta/models/other:batchEmbedContents", Scripted.json(denied, 403))

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.support.http_fixture import FixtureServer, Scripted
+from tests.unit.test_http_client import jittered
 from trendreel.errors import ProviderAuthError, ProviderResponseError, ProviderUnavailableError
 from trendreel.models import Platform
 from trendreel.providers.base import TrendSource, UsageLog
@@ -145,7 +146,7 @@ def test_5xx_exhausted_is_retryable_unavailable(http_fixture: FixtureServer) -> 
         _source(http_fixture, sleeps).collect(NOW, 10, UsageLog())
 
     assert caught.value.retryable is True
-    assert sleeps == [0.5, 1.0]
+    assert jittered(sleeps, [0.5, 1.0])
     assert len(http_fixture.requests) == 3
 
 

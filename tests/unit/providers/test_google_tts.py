@@ -12,6 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from tests.support.http_fixture import FixtureServer, Scripted
+from tests.unit.test_http_client import jittered
 from trendreel.errors import (
     MediaError,
     ProviderAuthError,
@@ -169,7 +170,7 @@ def test_rate_limit_then_success(http_fixture: FixtureServer) -> None:
     speech = _tts(http_fixture, sleeps).synthesize("Tea & <scones>", 0, 160.0, UsageLog())
 
     assert len(speech.words) == 3
-    assert sleeps == [0.5]
+    assert jittered(sleeps, [0.5])
     assert len(http_fixture.requests) == 2
 
 
@@ -182,7 +183,7 @@ def test_server_errors_exhaust_retries(http_fixture: FixtureServer) -> None:
         _tts(http_fixture, sleeps).synthesize("hello", 0, 160.0, usage)
 
     assert caught.value.retryable
-    assert sleeps == [0.5, 1.0]
+    assert jittered(sleeps, [0.5, 1.0])
     assert len(http_fixture.requests) == 3
     assert usage.calls == []
 

@@ -9,6 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from tests.support.http_fixture import FixtureServer, Scripted
+from tests.unit.test_http_client import jittered
 from trendreel.adapters.local_blobs import LocalBlobStore
 from trendreel.errors import (
     ProviderAuthError,
@@ -284,7 +285,7 @@ def test_rate_limit_then_success(http_fixture: FixtureServer, tmp_path: Path) ->
 
     assert plan.choices[0].params["pexels_id"] == 401
     assert blobs.get_bytes("v/scene_00.mp4") == b"clip-401"
-    assert sleeps == [0.5]
+    assert jittered(sleeps, [0.5])
 
 
 def test_server_errors_exhaust_retries(http_fixture: FixtureServer, tmp_path: Path) -> None:
@@ -297,7 +298,7 @@ def test_server_errors_exhaust_retries(http_fixture: FixtureServer, tmp_path: Pa
         )
 
     assert caught.value.retryable
-    assert sleeps == [0.5, 1.0]
+    assert jittered(sleeps, [0.5, 1.0])
     assert len(http_fixture.requests) == 3
 
 

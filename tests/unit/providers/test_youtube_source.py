@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 
 from tests.support.http_fixture import FixtureServer, Scripted
+from tests.unit.test_http_client import jittered
 from trendreel.errors import (
     ProviderAuthError,
     ProviderNotConfiguredError,
+    ProviderQuotaExceededError,
     ProviderRateLimitError,
     ProviderResponseError,
     ProviderUnavailableError,
@@ -169,16 +171,48 @@ def test_401_is_an_auth_error_without_the_key(http_fixture: FixtureServer) -> No
     assert caught.value.provider == "youtube"
 
 
-def test_403_quota_exceeded_is_a_rate_limit(http_fixture: FixtureServer) -> None:
-    message = "The request cannot be completed because you have exceeded your quota."
-    body = {"error": {"code": 403, "message": message, "errors": [{"reason": "quotaExceeded"}]}}
-    http_fixture.add("GET", "/videos", Scripted.json(body, status=403))
+def _forbidden(reason: str, domain: str, message: str) -> Scripted:
+    """YouTube's 403 body (https://developers.google.com/youtube/v3/docs/errors)."""
+    errors = [{"message": message, "domain": domain, "reason": reason}]
+    body = {"error": {"code": 403, "message": message, "errors": errors}}
+    return Scripted.json(body, status=403)
 
-    with pytest.raises(ProviderRateLimitError, match="exceeded your quota") as caught:
-        _source(http_fixture).collect(NOW, 10, UsageLog())
+
+def test_403_quota_exceeded_is_a_spent_quota_not_retried(http_fixture: FixtureServer) -> None:
+    message = "The request cannot be completed because you have exceeded your quota."
+    http_fixture.add("GET", "/videos", _forbidden("quotaExceeded", "youtube.quota", message))
+    sleeps: list[float] = []
+
+    with pytest.raises(ProviderQuotaExceededError, match="exceeded your quota") as caught:
+        _source(http_fixture, sleeps).collect(NOW, 10, UsageLog())
+
+    assert caught.value.retryable is False  # the units come back at midnight PT, not in 30 s
+    assert caught.value.code == "quota_exceeded"
+    assert "resets at midnight Pacific Time" in caught.value.message
+    assert str(caught.value).startswith("youtube: GET /videos answered HTTP 403")
+    assert KEY not in str(caught.value)
+    assert (len(http_fixture.requests), sleeps) == (1, [])
+
+
+def test_403_rate_limit_exceeded_is_retried_like_a_429(http_fixture: FixtureServer) -> None:
+    limited = _forbidden("rateLimitExceeded", "usageLimits", "Rate Limit Exceeded")
+    http_fixture.add("GET", "/videos", limited)
+    sleeps: list[float] = []
+
+    with pytest.raises(ProviderRateLimitError, match="Rate Limit Exceeded") as caught:
+        _source(http_fixture, sleeps).collect(NOW, 10, UsageLog())
 
     assert caught.value.retryable is True
-    assert str(caught.value).startswith("youtube: GET /videos answered HTTP 403")
+    assert len(http_fixture.requests) == 3
+    assert jittered(sleeps, [0.5, 1.0])
+
+
+def test_other_403s_are_auth_errors(http_fixture: FixtureServer) -> None:
+    http_fixture.add("GET", "/videos", _forbidden("forbidden", "youtube.common", "Forbidden"))
+
+    with pytest.raises(ProviderAuthError, match="HTTP 403: Forbidden"):
+        _source(http_fixture).collect(NOW, 10, UsageLog())
+    assert len(http_fixture.requests) == 1
 
 
 def test_an_echoed_key_is_scrubbed_from_the_error(http_fixture: FixtureServer) -> None:
@@ -214,7 +248,7 @@ def test_5xx_exhausted_is_retryable_unavailable(http_fixture: FixtureServer) -> 
         _source(http_fixture, sleeps).collect(NOW, 10, UsageLog())
 
     assert caught.value.retryable is True
-    assert sleeps == [0.5, 1.0]
+    assert jittered(sleeps, [0.5, 1.0])
     assert len(http_fixture.requests) == 3
     assert KEY not in str(caught.value)
 

@@ -1,4 +1,5 @@
-"""Gemini as trend analyzer and script writer (google-genai SDK, structured JSON output).
+"""Gemini as trend analyzer and script writer (google-genai SDK, structured JSON output, every
+request under the outbound-call policy: see ``gemini_client``).
 
 Both ask Gemini for JSON matching a pydantic schema, validate the answer themselves and turn
 anything unusable into ProviderResponseError("gemini", ...). Token usage and an estimated cost
@@ -11,7 +12,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-from google import genai
+import httpx
 
 from trendreel.errors import NoTrendsError
 from trendreel.models import Script, ThemeConfig, TrendCollection, TrendReport
@@ -33,10 +34,10 @@ class _GeminiProvider:
         self,
         settings: Settings,
         *,
-        client: genai.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._gemini = GeminiJson(settings, client=client, sleep=sleep)
+        self._gemini = GeminiJson(settings, transport=transport, sleep=sleep)
 
 
 class GeminiAnalyzer(_GeminiProvider):

@@ -1,38 +1,34 @@
-"""Structured JSON calls to Gemini through the google-genai SDK, with our retries and errors.
+"""Structured JSON calls to Gemini through the google-genai SDK, under the outbound-call policy.
 
-The SDK's own retries are switched off (``HttpRetryOptions(attempts=1)``; in google-genai 3.x an
-explicit retry option also disables its implicit transport retries) so that
-``settings.http_max_retries`` is the only retry budget. The API version is pinned to ``v1beta``,
+The SDK builds the requests and reads the answers; every request it sends goes through our
+``ServiceClient`` (``PolicyTransport``), so Gemini has the same timeouts, retries, error mapping
+and key redaction as every other provider, and ``settings.http_max_retries`` is the only retry
+budget (the SDK's own retries are off: ``HttpRetryOptions(attempts=1)``, which in google-genai
+3.x also disables its implicit transport retries). The API version is pinned to ``v1beta``,
 where structured output (``responseSchema``) is available, instead of the SDK's default.
+Error bodies follow https://ai.google.dev/gemini-api/docs/troubleshooting (429
+RESOURCE_EXHAUSTED, 503 UNAVAILABLE ...), which the policy maps like any Google API's.
 """
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
 import httpx
 from google import genai
-from google.genai import errors as genai_errors
 from google.genai import types
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 
-from trendreel.errors import (
-    ProviderAuthError,
-    ProviderError,
-    ProviderNotConfiguredError,
-    ProviderRateLimitError,
-    ProviderResponseError,
-    ProviderUnavailableError,
-)
+from trendreel.errors import ProviderNotConfiguredError, ProviderResponseError
 from trendreel.providers.base import UsageLog
+from trendreel.providers.http import PolicyTransport, ServiceClient
 from trendreel.settings import Settings
 
 PROVIDER = "gemini"
 API_VERSION = "v1beta"
+DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 
 #: USD per 1M (input, output) tokens, Gemini API paid tier, text, prompts <= 200k tokens
 #: (https://ai.google.dev/gemini-api/docs/pricing, 2025). Thinking tokens bill as output.
@@ -49,35 +45,30 @@ M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
 
 
-def _transport_errors() -> tuple[type[Exception], ...]:
-    """httpx errors, and those of the httpx2 fork the SDK uses when it is installed."""
-    classes: list[type[Exception]] = [httpx.TransportError]
-    with contextlib.suppress(ImportError, AttributeError):
-        classes.append(importlib.import_module("httpx2").TransportError)
-    return tuple(classes)
-
-
-TRANSPORT_ERRORS = _transport_errors()
-
-
 def model_prices(model: str) -> tuple[float, float]:
     name = model.removeprefix("models/")
     matches = [key for key in PRICE_PER_MILLION_TOKENS if name.startswith(key)]
     return PRICE_PER_MILLION_TOKENS[max(matches, key=len)] if matches else (0.0, 0.0)
 
 
-def make_client(settings: Settings) -> genai.Client:
-    if settings.gemini_api_key is None or not settings.gemini_api_key.get_secret_value():
+def api_key(settings: Settings) -> SecretStr:
+    key = settings.gemini_api_key
+    if key is None or not key.get_secret_value():
         raise ProviderNotConfiguredError(PROVIDER, "TRENDREEL_GEMINI_API_KEY")
+    return key
+
+
+def make_client(settings: Settings, http: ServiceClient) -> genai.Client:
+    """A google-genai client whose every request is sent by ``http`` (the policy)."""
     options = types.HttpOptions(
         base_url=settings.gemini_base_url or None,
         api_version=API_VERSION,
-        timeout=int(settings.http_timeout_seconds * 1000),
+        timeout=int(settings.http_timeout_seconds * 1000),  # also sent as X-Server-Timeout
         retry_options=types.HttpRetryOptions(attempts=1),
+        httpx_client=httpx.Client(transport=PolicyTransport(http)),
     )
-    return genai.Client(
-        api_key=settings.gemini_api_key.get_secret_value(), vertexai=False, http_options=options
-    )
+    key = api_key(settings).get_secret_value()
+    return genai.Client(api_key=key, vertexai=False, http_options=options)
 
 
 class GeminiJson:
@@ -88,16 +79,20 @@ class GeminiJson:
         self,
         settings: Settings,
         *,
-        client: genai.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._client = client if client is not None else make_client(settings)
+        key = api_key(settings)
+        self._http = ServiceClient.from_settings(
+            PROVIDER,
+            settings.gemini_base_url or DEFAULT_BASE_URL,
+            settings,
+            transport=transport,
+            sleep=sleep,
+            secrets=[key],
+        )
+        self._client = make_client(settings, self._http)
         self._model = settings.gemini_model
-        self._max_retries = settings.http_max_retries
-        self._backoff = settings.http_backoff_seconds
-        self._sleep = sleep
-        key = settings.gemini_api_key
-        self._secret = key.get_secret_value() if key is not None else ""
 
     def generate(
         self,
@@ -114,63 +109,38 @@ class GeminiJson:
             response_schema=schema,
             temperature=temperature,
         )
-        response = self._with_retries(lambda: self._call(prompt, config))
+        response = self._call(
+            "generateContent",
+            lambda: self._client.models.generate_content(
+                model=self._model, contents=prompt, config=config
+            ),
+        )
         self._record(operation, response, usage)
         return _validate(operation, response, schema)
 
     def embed(
         self, model: str, texts: list[str], config: types.EmbedContentConfig
     ) -> types.EmbedContentResponse:
-        """One ``embed_content`` (batchEmbedContents) call, retried and translated like
+        """One ``embed_content`` (batchEmbedContents) call, under the same policy as
         ``generate``; the caller checks the answer and records its usage."""
-        return self._with_retries(lambda: self._embed_call(model, texts, config))
-
-    def _with_retries(self, call: Callable[[], R]) -> R:
-        attempt = 0
-        while True:
-            try:
-                return call()
-            except ProviderError as error:
-                if not error.retryable or attempt >= self._max_retries:
-                    raise
-            self._sleep(self._backoff * (2**attempt))
-            attempt += 1
-
-    def _call(
-        self, prompt: str, config: types.GenerateContentConfig
-    ) -> types.GenerateContentResponse:
-        try:
-            return self._client.models.generate_content(
-                model=self._model, contents=prompt, config=config
-            )
-        except (genai_errors.APIError, ValueError) as exc:
-            raise self._translate("generateContent", exc) from exc
-        except TRANSPORT_ERRORS as exc:
-            raise self._translate("generateContent", exc) from exc
-
-    def _embed_call(
-        self, model: str, texts: list[str], config: types.EmbedContentConfig
-    ) -> types.EmbedContentResponse:
         contents = [types.Content(parts=[types.Part(text=text)]) for text in texts]
+        return self._call(
+            "batchEmbedContents",
+            lambda: self._client.models.embed_content(
+                model=model, contents=contents, config=config
+            ),
+        )
+
+    def _call(self, method: str, call: Callable[[], R]) -> R:
+        """Failures arrive as the policy's ProviderErrors; what is left is an answer the SDK
+        cannot read (a 200 whose body is not JSON, or not a response at all)."""
         try:
-            return self._client.models.embed_content(model=model, contents=contents, config=config)
-        except (genai_errors.APIError, ValueError) as exc:
-            raise self._translate("batchEmbedContents", exc) from exc
-        except TRANSPORT_ERRORS as exc:
-            raise self._translate("batchEmbedContents", exc) from exc
-
-    def _translate(self, method: str, exc: Exception) -> ProviderError:
-        if isinstance(exc, genai_errors.APIError):
-            return _api_error(method, exc, self._redact)
-        if isinstance(exc, ValueError):  # a 200 whose body is not JSON, or not a response at all
-            detail = self._redact(str(exc))[:200]
-            return ProviderResponseError(
+            return call()
+        except ValueError as exc:
+            detail = self._http.redact(str(exc))[:200]
+            raise ProviderResponseError(
                 PROVIDER, f"{method} answered an undecodable body ({detail})"
-            )
-        return ProviderUnavailableError(PROVIDER, f"{method} failed: {type(exc).__name__}")
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._secret, "***") if self._secret else text
+            ) from exc
 
     def _record(
         self, operation: str, response: types.GenerateContentResponse, usage: UsageLog
@@ -187,20 +157,6 @@ class GeminiJson:
         usage.record(
             PROVIDER, f"{operation}:output", tokens_out, "tokens", tokens_out * price_out / 1e6
         )
-
-
-def _api_error(
-    method: str, exc: genai_errors.APIError, redact: Callable[[str], str]
-) -> ProviderError:
-    detail = redact(str(exc.message or exc.status or "no detail"))[:200]
-    message = f"{method} answered HTTP {exc.code}: {detail}"
-    if exc.code in (401, 403):
-        return ProviderAuthError(PROVIDER, message)
-    if exc.code == 429:
-        return ProviderRateLimitError(PROVIDER, message)
-    if exc.code >= 500 or exc.code == 408:
-        return ProviderUnavailableError(PROVIDER, message)
-    return ProviderResponseError(PROVIDER, message)
 
 
 def _validate(operation: str, response: types.GenerateContentResponse, schema: type[M]) -> M:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+import httpx
 import numpy as np
-from google import genai
 from google.genai import types
 
 from trendreel.errors import ProviderResponseError
@@ -40,10 +40,10 @@ class GeminiEmbedder:
         self,
         settings: Settings,
         *,
-        client: genai.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self._gemini = GeminiJson(settings, client=client, sleep=sleep)
+        self._gemini = GeminiJson(settings, transport=transport, sleep=sleep)
         self._model = settings.gemini_embedding_model
 
     def embed(self, texts: list[str], usage: UsageLog) -> Vectors:

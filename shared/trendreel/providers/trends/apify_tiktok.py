@@ -62,21 +62,18 @@ class ApifyTikTokSource:
         if limit <= 0:
             return []
         s = self._settings
-        client = ServiceClient.from_settings(
+        actor = s.apify_actor.replace("/", "~")  # the API wants owner~name
+        path = f"/acts/{actor}/run-sync-get-dataset-items"
+        params = {"format": "json", "clean": "true", "maxItems": limit}
+        with ServiceClient.from_settings(
             NAME,
             s.apify_base_url,
             s,
             timeout=max(s.http_timeout_seconds, SYNC_RUN_TIMEOUT_SECONDS),
             headers={"Authorization": f"Bearer {self._token.get_secret_value()}"},
             sleep=self._sleep,
-        )
-        actor = s.apify_actor.replace("/", "~")  # the API wants owner~name
-        path = f"/acts/{actor}/run-sync-get-dataset-items"
-        params = {"format": "json", "clean": "true", "maxItems": limit}
-        try:
+        ) as client:
             body = client.post_json(path, actor_input(limit), params=params)
-        finally:
-            client.close()
         if not isinstance(body, list):
             raise ProviderResponseError(NAME, "expected a JSON list of dataset items")
         usage.record(NAME, "actor_run", len(body), UNIT_NAME, len(body) * PRICE_PER_RESULT_USD)

@@ -49,13 +49,12 @@ class GoogleTrendsSource:
         if limit <= 0:
             return []
         s = self._settings
-        client = ServiceClient.from_settings(NAME, s.google_trends_rss_url, s, sleep=self._sleep)
-        try:
+        with ServiceClient.from_settings(
+            NAME, s.google_trends_rss_url, s, sleep=self._sleep
+        ) as client:
             response = client.request(
                 "GET", s.google_trends_rss_url, params={"geo": s.google_trends_geo}
             )
-        finally:
-            client.close()
         usage.record(NAME, "daily_rss", 1, "requests", 0.0)
         items, self.skipped = parse_feed(response.content, s.google_trends_geo)
         if self.skipped:

@@ -3,7 +3,10 @@
 ``videos.list`` ``chart=mostPopular`` (paged, 1 quota unit a page) and ``search.list`` for short
 videos of the last 48 h by view count (100 units) followed by ``videos.list`` by id (1 unit) are
 interleaved (chart, short, chart, ...) so both kinds survive the ``limit``. The API key travels
-as the ``key`` query parameter and is scrubbed from any error message.
+as the ``key`` query parameter; the outbound-call policy scrubs it from every message. Errors
+follow https://developers.google.com/youtube/v3/docs/errors: a 403 ``quotaExceeded`` (or the
+older ``dailyLimitExceeded``) means the project's daily units are spent until midnight Pacific
+Time, a 403 ``rateLimitExceeded``/``userRateLimitExceeded`` is a short-lived rate limit.
 """
 
 from __future__ import annotations
@@ -16,18 +19,19 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 from pydantic import SecretStr, ValidationError
 
 from trendreel.errors import (
-    ProviderAuthError,
     ProviderError,
     ProviderNotConfiguredError,
+    ProviderQuotaExceededError,
     ProviderRateLimitError,
     ProviderResponseError,
 )
 from trendreel.models import Platform, TrendItem
 from trendreel.providers.base import UsageLog
-from trendreel.providers.http import ServiceClient
+from trendreel.providers.http import ServiceClient, answered, google_reasons
 from trendreel.settings import Settings
 
 NAME = "youtube"
@@ -40,6 +44,8 @@ VIDEO_PARTS = "snippet,statistics,contentDetails"
 CHART_PARAMS = {"part": VIDEO_PARTS, "chart": "mostPopular"}
 SEARCH_PARAMS = {"part": "id", "type": "video", "videoDuration": "short", "order": "viewCount"}
 RFC3339 = "%Y-%m-%dT%H:%M:%SZ"
+QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
+RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 _HASHTAG = re.compile(r"#(\w+)")
@@ -64,19 +70,11 @@ class YouTubeTrendSource:
         if limit <= 0:
             return []
         s = self._settings
-        client = ServiceClient.from_settings(NAME, s.youtube_base_url, s, sleep=self._sleep)
-        try:
+        with ServiceClient.from_settings(
+            NAME, s.youtube_base_url, s, sleep=self._sleep, classify=classify, secrets=[self._key]
+        ) as client:
             chart = self._chart(client, limit, usage)
             shorts = self._shorts(client, now, limit, usage)
-        except ProviderError as exc:  # should the service echo the key, scrub it
-            exc.message = exc.message.replace(self._key.get_secret_value(), "***")
-            exc.args = (exc.message,)
-            if isinstance(exc, ProviderAuthError) and "quota" in exc.message.lower():
-                # YouTube answers 403 quotaExceeded when the daily quota is spent
-                raise ProviderRateLimitError(NAME, exc.message.removeprefix(f"{NAME}: ")) from exc
-            raise
-        finally:
-            client.close()
         return merge(chart, shorts, limit)
 
     def _chart(self, client: ServiceClient, limit: int, usage: UsageLog) -> list[TrendItem]:
@@ -122,6 +120,20 @@ class YouTubeTrendSource:
         if not isinstance(body, dict) or not isinstance(body.get("items", []), list):
             raise ProviderResponseError(NAME, f"{operation} answered without an items list")
         return {**body, "items": body.get("items", [])}
+
+
+def classify(provider: str, response: httpx.Response) -> ProviderError | None:
+    """YouTube's 403s that are not about the key: a spent daily quota (not worth retrying
+    before it resets) and a short-lived rate limit (retried like a 429)."""
+    if response.status_code != 403:
+        return None
+    reasons = google_reasons(response)
+    if reasons & QUOTA_REASONS:
+        resets = "(the daily quota resets at midnight Pacific Time)"
+        return ProviderQuotaExceededError(provider, f"{answered(response)} {resets}")
+    if reasons & RATE_LIMIT_REASONS:
+        return ProviderRateLimitError(provider, answered(response))
+    return None
 
 
 def merge(chart: list[TrendItem], shorts: list[TrendItem], limit: int) -> list[TrendItem]:

@@ -5,7 +5,9 @@ punctuation-only pieces attached to a neighbour, ``word`` without surrounding pu
 captions see the same word list whichever voice spoke. Each token is preceded by
 ``<mark name="w{i}"/>`` and the service returns the time of every mark (``enableTimePointing:
 SSML_MARK``), i.e. each word's start; ends are derived from the audio (see ``speech_timing``).
-Audio is requested as LINEAR16, which arrives as a WAV file.
+Audio is requested as LINEAR16, which arrives as a WAV file. Calls go through the outbound-call
+policy (``providers.http``); errors are the Google error model
+(https://cloud.google.com/text-to-speech/docs/reference/rest/v1beta1/text/synthesize).
 """
 
 from __future__ import annotations
@@ -99,13 +101,15 @@ class GoogleTextToSpeech:
             raise ProviderNotConfiguredError(PROVIDER, "TRENDREEL_GOOGLE_TTS_API_KEY")
         self.voice = settings.google_tts_voice
         self._language = settings.google_tts_language
+        key = settings.google_tts_api_key
         self._client = ServiceClient.from_settings(
             PROVIDER,
             settings.google_tts_base_url,
             settings,
-            headers={"X-Goog-Api-Key": settings.google_tts_api_key.get_secret_value()},
+            headers={"X-Goog-Api-Key": key.get_secret_value()},
             transport=transport,
             sleep=sleep,
+            secrets=[key],
         )
 
     def synthesize(self, text: str, scene_index: int, rate_wpm: float, usage: UsageLog) -> Speech:

@@ -3,7 +3,9 @@
 Each scene searches with its keywords, then broader queries (see ``pexels_pick.queries_for``)
 until a portrait MP4 not used by an earlier scene turns up; a clip already used is taken only
 when nothing else matched. Clip files are downloaded without the API key (they live on a CDN)
-and stored as ``{key_prefix}/scene_{i:02d}.mp4``.
+and stored as ``{key_prefix}/scene_{i:02d}.mp4``. Both go through the outbound-call policy
+(``providers.http``), which scrubs the key (sent raw in ``Authorization``, as
+https://www.pexels.com/api/documentation/ asks) from every message.
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ class PexelsVisuals:
     ) -> None:
         if settings.pexels_api_key is None or not settings.pexels_api_key.get_secret_value():
             raise ProviderNotConfiguredError(PROVIDER, "TRENDREEL_PEXELS_API_KEY")
-        key = settings.pexels_api_key.get_secret_value()
-        self._api = _client(settings, {"Authorization": key}, transport, sleep)
+        key = settings.pexels_api_key
+        self._api = _client(settings, {"Authorization": key.get_secret_value()}, transport, sleep)
         self._files = _client(settings, {}, transport, sleep)
 
     def choose(
