@@ -2,16 +2,17 @@
 # google_cloudfunctions2_function, because:
 # - every function imports the shared package (shared/trendreel) and composition needs the
 #   ffmpeg that imageio-ffmpeg bundles: one image built once by Cloud Build from the repository
-#   root serves all seven, each picking its entry point with FUNCTION_SOURCE/FUNCTION_TARGET
-#   (functions-framework reads both), instead of seven source uploads that each vendor shared/;
+#   root serves all of them, each picking its entry point with FUNCTION_SOURCE/FUNCTION_TARGET
+#   (functions-framework reads both), instead of one source upload per function, each vendoring
+#   shared/;
 # - the knobs this system depends on are first-class here: per-request timeout up to 60 min,
-#   2 vCPU / 2 GiB with request concurrency 1 for composition, internal-only ingress for the
-#   stages, and the deterministic URL that the tasks' OIDC audience is built from.
+#   2 vCPU / 2 GiB with request concurrency 1 for composition, internal-only ingress for every
+#   function but the api, and the deterministic URL that the tasks' OIDC audience is built from.
 # Cloud Run functions (gen2) are Cloud Run services underneath, so nothing is lost.
 
 locals {
-  # Pipeline order (trendreel.models.Stage); the next stage's queue is the only one a stage may
-  # write to.
+  # Pipeline order (trendreel.models.Stage); the next stage's queue is the only stage queue a
+  # stage may write to (iam.tf).
   stages     = ["trend_collection", "trend_analysis", "content_generation", "composition", "review"]
   next_stage = { for i, stage in local.stages : stage => local.stages[i + 1] if i + 1 < length(local.stages) }
 
@@ -50,22 +51,28 @@ locals {
   # The variables services.yaml refers to (var.NAME), as they are: the module writes them into
   # the environment (lists joined with ",", null as "").
   ref_variables = {
-    "var.name_prefix"         = var.name_prefix
-    "var.task_max_attempts"   = var.task_max_attempts
-    "var.api_ingress"         = var.api_ingress
-    "var.api_app_auth_only"   = var.api_app_auth_only
-    "var.api_invoker_members" = var.api_invoker_members
-    "var.api_key_hashes"      = var.api_key_hashes
-    "var.trend_sources"       = var.trend_sources
-    "var.analyzer"            = var.analyzer
-    "var.writer"              = var.writer
-    "var.tts"                 = var.tts
-    "var.visuals"             = var.visuals
-    "var.music"               = var.music
-    "var.music_library"       = var.music_library
-    "var.schedule"            = var.schedule
-    "var.generate_body"       = var.generate_body
-    "var.sweeper_schedule"    = var.sweeper_schedule
+    "var.name_prefix"           = var.name_prefix
+    "var.task_max_attempts"     = var.task_max_attempts
+    "var.api_ingress"           = var.api_ingress
+    "var.api_app_auth_only"     = var.api_app_auth_only
+    "var.api_invoker_members"   = var.api_invoker_members
+    "var.api_key_hashes"        = var.api_key_hashes
+    "var.trend_sources"         = var.trend_sources
+    "var.analyzer"              = var.analyzer
+    "var.writer"                = var.writer
+    "var.tts"                   = var.tts
+    "var.visuals"               = var.visuals
+    "var.music"                 = var.music
+    "var.music_library"         = var.music_library
+    "var.schedule"              = var.schedule
+    "var.generate_body"         = var.generate_body
+    "var.sweeper_schedule"      = var.sweeper_schedule
+    "var.metrics_schedule"      = var.metrics_schedule
+    "var.publish_privacy"       = var.publish_privacy
+    "var.publish_made_for_kids" = var.publish_made_for_kids
+    "var.youtube_client_id"     = var.youtube_client_id
+    "var.tiktok_client_key"     = var.tiktok_client_key
+    "var.webhook_max_attempts"  = var.webhook_max_attempts
   }
   refs = merge(
     local.ref_values,
@@ -75,16 +82,21 @@ locals {
   )
 
   # Per function: cpu, memory, timeout_seconds, concurrency, min/max_instances, ingress,
-  # invoker_iam_disabled, invokers, env. Concurrency x instances is also the stage queue's
-  # max_concurrent_dispatches (tasks.tf), so the queue never offers more work than the service
-  # can take.
+  # invoker_iam_disabled, invokers, env. Concurrency x instances is also the
+  # max_concurrent_dispatches of the function's queue (tasks.tf), so the queue never offers more
+  # work than the service can take.
   services = module.services.services
 
-  # Provider keys reach the stages only as Secret Manager references (secrets.tf); the api and
-  # the sweeper never build providers and get none.
+  # Credentials reach a function only as Secret Manager references (secrets.tf): those of the
+  # secret groups services.yaml gives it (`secrets`) that the deployment uses. The stages get
+  # the chosen providers' keys (every stage builds every provider at start), publish and
+  # metrics the accounts and OAuth client secrets of var.publish_platforms, webhooks and the api
+  # the webhook signing secret; the sweeper gets none.
   secret_env = {
-    for name in keys(local.spec.services) :
-    name => [for key in local.provider_secrets_in_use : key if contains(local.stages, name)]
+    for name, service in local.spec.services : name => [
+      for key in local.secrets_in_use : key
+      if anytrue([for group in try(service.secrets, []) : contains(local.spec.secret_groups[group], key)])
+    ]
   }
 }
 
@@ -116,7 +128,7 @@ resource "google_cloud_run_v2_service" "function" {
   description = "trendreel ${each.key} (functions/${each.key}/main.py)"
   labels      = { function = replace(each.key, "_", "-") }
 
-  # services.yaml: the stages and the sweeper are internal and behind Cloud Run's invoker check
+  # services.yaml: every function but the api is internal and behind Cloud Run's invoker check
   # (Cloud Tasks and Cloud Scheduler of this project count as internal traffic); the api takes
   # clients and on-call engineers, and by default authenticates them itself (api_app_auth_only).
   ingress              = each.value.ingress
@@ -162,8 +174,9 @@ resource "google_cloud_run_v2_service" "function" {
           name = "TRENDREEL_${upper(env.value)}"
           value_source {
             secret_key_ref {
-              secret = google_secret_manager_secret.provider[env.value].secret_id
-              # Read when a revision starts: a new key version takes effect on the next deploy.
+              secret = google_secret_manager_secret.setting[env.value].secret_id
+              # Resolved when an instance starts: a new version reaches new instances, and every
+              # instance after the next deploy.
               version = "latest"
             }
           }
@@ -181,11 +194,22 @@ resource "google_cloud_run_v2_service" "function" {
       condition     = var.music != "library" || var.music_library != null
       error_message = "music = \"library\" needs music_library (gs://bucket/prefix of WAV files)."
     }
+
+    # A connected account works only with the OAuth client it was authorized through.
+    precondition {
+      condition     = !contains(var.publish_platforms, "youtube") || var.youtube_client_id != null
+      error_message = "publish_platforms has youtube: set youtube_client_id (the OAuth client the account was connected through)."
+    }
+
+    precondition {
+      condition     = !contains(var.publish_platforms, "tiktok") || var.tiktok_client_key != null
+      error_message = "publish_platforms has tiktok: set tiktok_client_key (the app the account was connected through)."
+    }
   }
 
   depends_on = [
     google_project_service.enabled,
     # A revision whose service account cannot read its secrets fails to start.
-    google_secret_manager_secret_iam_member.stage_reads_provider_keys,
+    google_secret_manager_secret_iam_member.reads,
   ]
 }

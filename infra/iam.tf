@@ -3,16 +3,32 @@
 #   identity        may                                                   on
 #   api             read/write jobs (datastore.user)                      the project's Firestore
 #                   read media, sign URLs as itself (signBlob)            the bucket, itself
-#                   create tasks, read queues (/health), act as invoker   every stage queue (*)
+#                   create tasks, read queues (/health), act as invoker   every queue (*)
+#                   read the webhook signing secret (**)                  webhook_secret only
 #   stage <s>       read/write jobs, read/write media                     Firestore, the bucket
-#                   create tasks, act as invoker                          the next stage's queue only
+#                   create tasks, act as invoker                          the next stage's queue
+#                                                                         and the webhooks queue
 #                   read the chosen providers' keys                       those secrets only
-#   sweeper         read/write jobs; see and create tasks, act as invoker Firestore, every stage queue
-#   tasks-invoker   roles/run.invoker                                     each stage service only
-#   scheduler       roles/run.invoker                                     the api and the sweeper only
+#   sweeper         read/write jobs; see and create tasks, act as invoker Firestore, every stage
+#                                                                         queue
+#                   create tasks (job.failed of a job it fails)           the webhooks queue
+#   publish         read/write jobs, read media                           Firestore, the bucket
+#                   create tasks, act as invoker                          the publish and webhooks
+#                                                                         queues
+#                   read the accounts and client secrets                  of publish_platforms
+#   metrics         read/write jobs; read the same secrets as publish     Firestore, those secrets
+#   webhooks        read events and endpoints, record deliveries          Firestore
+#                   read the signing secret                               webhook_secret only
+#   tasks-invoker   roles/run.invoker                                     each function Cloud Tasks
+#                                                                         delivers to only
+#   scheduler       roles/run.invoker                                     the api, the sweeper and
+#                                                                         metrics only
 #
 # (*) POST /generate enqueues the first stage, but POST /jobs/{id}/retry resumes a job at its
-# first incomplete stage, which can be any of them.
+# first incomplete stage, which can be any of them; the api also queues publish tasks and
+# webhook events, and its /health reads every queue.
+# (**) It refuses a job whose config names a webhook_url while there is no secret to sign its
+# events with; it only checks that there is one.
 # datastore.user is project-wide: Firestore has no per-collection IAM.
 
 locals {
@@ -20,6 +36,9 @@ locals {
     {
       api           = google_service_account.api
       sweeper       = google_service_account.sweeper
+      publish       = google_service_account.publish
+      metrics       = google_service_account.metrics
+      webhooks      = google_service_account.webhooks
       tasks_invoker = google_service_account.tasks_invoker
       scheduler     = google_service_account.scheduler
     },
@@ -32,24 +51,42 @@ locals {
   members          = { for name, email in local.service_accounts : name => "serviceAccount:${email}" }
   stage_members    = { for stage in local.stages : stage => local.members[stage] }
 
-  # Identities that read and write job documents.
-  job_store_members = merge({ api = local.members.api, sweeper = local.members.sweeper }, local.stage_members)
-
-  # Identities that create tasks (each needs actAs on the invoker account the tasks' OIDC
-  # tokens are minted for). review is last and enqueues nothing.
-  enqueuers = merge(
-    { api = local.members.api, sweeper = local.members.sweeper },
-    { for stage in keys(local.next_stage) : stage => local.stage_members[stage] },
+  # Identities that read and write job documents (webhooks: events, endpoints, deliveries).
+  job_store_members = merge(
+    { for name in ["api", "sweeper", "publish", "metrics", "webhooks"] : name => local.members[name] },
+    local.stage_members,
   )
+
+  # The queues each identity creates tasks on. A stage: the next stage's (review is last) and
+  # webhooks (job.completed, job.failed); the sweeper: any stage it re-drives, and webhooks
+  # (job.failed of a job that spent its attempts); publish: its own follow-ups and webhooks
+  # (video.published, publication.failed).
+  enqueues = merge(
+    {
+      api     = local.task_functions
+      sweeper = concat(local.stages, ["webhooks"])
+      publish = ["publish", "webhooks"]
+    },
+    { for stage in local.stages : stage => compact([lookup(local.next_stage, stage, ""), "webhooks"]) },
+  )
+  # The queues each identity reads: the api's /health gets every queue; the sweeper asks
+  # whether a stage's task is still pending (tasks.get) before re-enqueuing.
+  views = { api = local.task_functions, sweeper = local.stages }
 
   queue_grants = merge(
-    { for stage in local.stages : "api/${stage}/enqueuer" => { queue = stage, member = local.members.api, role = "roles/cloudtasks.enqueuer" } },
-    { for stage in local.stages : "api/${stage}/viewer" => { queue = stage, member = local.members.api, role = "roles/cloudtasks.viewer" } },
-    # The sweeper asks whether a job's task is still pending (tasks.get) before re-enqueuing.
-    { for stage in local.stages : "sweeper/${stage}/enqueuer" => { queue = stage, member = local.members.sweeper, role = "roles/cloudtasks.enqueuer" } },
-    { for stage in local.stages : "sweeper/${stage}/viewer" => { queue = stage, member = local.members.sweeper, role = "roles/cloudtasks.viewer" } },
-    { for stage, next in local.next_stage : "${stage}/${next}/enqueuer" => { queue = next, member = local.stage_members[stage], role = "roles/cloudtasks.enqueuer" } },
+    merge([
+      for who, queues in local.enqueues :
+      { for queue in queues : "${who}/${queue}/enqueuer" => { queue = queue, member = local.members[who], role = "roles/cloudtasks.enqueuer" } }
+    ]...),
+    merge([
+      for who, queues in local.views :
+      { for queue in queues : "${who}/${queue}/viewer" => { queue = queue, member = local.members[who], role = "roles/cloudtasks.viewer" } }
+    ]...),
   )
+
+  # Identities that create tasks: each needs actAs on the invoker account the tasks' OIDC
+  # tokens are minted for.
+  enqueuers = { for who in keys(local.enqueues) : who => local.members[who] }
 }
 
 # --- identities ------------------------------------------------------------------------------
@@ -77,18 +114,39 @@ resource "google_service_account" "sweeper" {
   description  = "Runtime identity of the sweeper service."
 }
 
+resource "google_service_account" "publish" {
+  project      = var.project
+  account_id   = "${var.name_prefix}-publish"
+  display_name = "trendreel publish"
+  description  = "Runtime identity of the publish service (uploads to YouTube and TikTok)."
+}
+
+resource "google_service_account" "metrics" {
+  project      = var.project
+  account_id   = "${var.name_prefix}-metrics"
+  display_name = "trendreel metrics"
+  description  = "Runtime identity of the metrics service (published videos' numbers)."
+}
+
+resource "google_service_account" "webhooks" {
+  project      = var.project
+  account_id   = "${var.name_prefix}-webhooks"
+  display_name = "trendreel webhooks"
+  description  = "Runtime identity of the webhooks service (signed event deliveries)."
+}
+
 resource "google_service_account" "tasks_invoker" {
   project      = var.project
   account_id   = "${var.name_prefix}-tasks-invoker"
   display_name = "trendreel Cloud Tasks invoker"
-  description  = "OIDC identity of stage tasks (TRENDREEL_TASKS_SERVICE_ACCOUNT); runs nothing."
+  description  = "OIDC identity of every task (TRENDREEL_TASKS_SERVICE_ACCOUNT); runs nothing."
 }
 
 resource "google_service_account" "scheduler" {
   project      = var.project
   account_id   = "${var.name_prefix}-scheduler"
   display_name = "trendreel Cloud Scheduler"
-  description  = "OIDC identity of the scheduled POST /generate and sweeper calls; runs nothing."
+  description  = "OIDC identity of the scheduled api, sweeper and metrics calls; runs nothing."
 }
 
 # --- Firestore -------------------------------------------------------------------------------
@@ -107,6 +165,13 @@ resource "google_storage_bucket_iam_member" "api_reads_media" {
   bucket = google_storage_bucket.media.name
   role   = "roles/storage.objectViewer"
   member = local.members.api
+}
+
+# publish downloads the video, its thumbnail and the review manifest; it writes nothing there.
+resource "google_storage_bucket_iam_member" "publish_reads_media" {
+  bucket = google_storage_bucket.media.name
+  role   = "roles/storage.objectViewer"
+  member = local.members.publish
 }
 
 resource "google_storage_bucket_iam_member" "stage_writes_media" {
@@ -132,7 +197,7 @@ resource "google_cloud_tasks_queue_iam_member" "queue" {
 
   project  = var.project
   location = var.region
-  name     = google_cloud_tasks_queue.stage[each.value.queue].name
+  name     = local.queues[each.value.queue].name
   role     = each.value.role
   member   = each.value.member
 }
@@ -148,22 +213,31 @@ resource "google_service_account_iam_member" "enqueuer_acts_as_invoker" {
 
 # --- Secret Manager --------------------------------------------------------------------------
 
-resource "google_secret_manager_secret_iam_member" "stage_reads_provider_keys" {
-  for_each = {
-    for pair in setproduct(local.stages, local.provider_secrets_in_use) :
-    "${pair[0]}/${pair[1]}" => { stage = pair[0], secret = pair[1] }
-  }
+# Each function reads exactly the secrets mounted on it (functions.tf: secret_env).
+resource "google_secret_manager_secret_iam_member" "reads" {
+  for_each = merge([
+    for name, keys in local.secret_env :
+    { for key in keys : "${name}/${key}" => { function = name, secret = key } }
+  ]...)
 
   project   = var.project
-  secret_id = google_secret_manager_secret.provider[each.value.secret].secret_id
+  secret_id = google_secret_manager_secret.setting[each.value.secret].secret_id
   role      = "roles/secretmanager.secretAccessor"
-  member    = local.stage_members[each.value.stage]
+  member    = local.members[each.value.function]
+}
+
+# The grants were stage_reads_provider_keys, keyed "stage/secret" as these are: kept, not
+# revoked and granted again.
+moved {
+  from = google_secret_manager_secret_iam_member.stage_reads_provider_keys
+  to   = google_secret_manager_secret_iam_member.reads
 }
 
 # --- who may call which service (never allUsers / allAuthenticatedUsers) ---------------------
 
-# One grant per service and invoker (services.yaml: the task invoker on each stage, the
-# scheduler on the api and the sweeper, var.api_invoker_members on the api).
+# One grant per service and invoker (services.yaml: the task invoker on each function Cloud
+# Tasks delivers to, the scheduler on the api, the sweeper and metrics, var.api_invoker_members
+# on the api).
 resource "google_cloud_run_v2_service_iam_member" "invoker" {
   for_each = merge([
     for name, service in local.services :

@@ -24,8 +24,18 @@ output "config_root" {
 }
 
 output "queues" {
-  description = "Cloud Tasks queue id per stage."
-  value       = { for stage, queue in google_cloud_tasks_queue.stage : stage => queue.name }
+  description = "Cloud Tasks queue id per function it delivers to: the five stages, publish and webhooks."
+  value       = { for name, queue in local.queues : name => queue.name }
+}
+
+output "secrets" {
+  description = "Secret Manager secret id per credential (gcloud secrets versions add <id> --data-file=...; secrets.tf says what goes in each). Only those in use are mounted: secrets_in_use."
+  value       = { for key, secret in google_secret_manager_secret.setting : key => secret.secret_id }
+}
+
+output "secrets_in_use" {
+  description = "The secrets this configuration mounts, each of which must have a version."
+  value       = local.secrets_in_use
 }
 
 output "service_accounts" {

@@ -1,5 +1,5 @@
-# Every schedule in services.yaml: POST {api}/generate on var.schedule, and the sweeper every few
-# minutes. Cloud Scheduler adds X-CloudScheduler-JobName and X-CloudScheduler-ScheduleTime, from
+# Every schedule in services.yaml: POST {api}/generate on var.schedule, the sweeper every few
+# minutes and metrics hourly (metrics_schedule). Cloud Scheduler adds X-CloudScheduler-JobName and X-CloudScheduler-ScheduleTime, from
 # which the api derives an idempotency key: a retried or repeated delivery of one scheduled run
 # creates one job.
 resource "google_cloud_scheduler_job" "schedule" {

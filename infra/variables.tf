@@ -48,7 +48,7 @@ variable "function_source_dir" {
 }
 
 variable "function_sizes" {
-  description = "Per-function overrides of CPU, memory, request concurrency and instance counts (defaults in services.yaml). Timeouts are not overridable: a stage's is how long it may run (lifecycle.STAGE_TIMEOUT_SECONDS, its tasks' dispatch deadline)."
+  description = "Per-function overrides of CPU, memory, request concurrency and instance counts (defaults in services.yaml). Timeouts are not overridable: a function's is how long one delivery may run (trendreel.tasks.timeout_seconds, its tasks' dispatch deadline)."
   type = map(object({
     cpu           = optional(string)
     memory        = optional(string)
@@ -59,13 +59,13 @@ variable "function_sizes" {
   default = {}
 
   validation {
-    condition     = alltrue([for name in keys(var.function_sizes) : contains(["api", "sweeper", "trend_collection", "trend_analysis", "content_generation", "composition", "review"], name)])
+    condition     = alltrue([for name in keys(var.function_sizes) : contains(["api", "sweeper", "trend_collection", "trend_analysis", "content_generation", "composition", "review", "publish", "metrics", "webhooks"], name)])
     error_message = "function_sizes keys must be function names (folders under functions/)."
   }
 }
 
 variable "api_ingress" {
-  description = "Ingress of the api service. Stage and sweeper services are always INGRESS_TRAFFIC_INTERNAL_ONLY (services.yaml; Cloud Tasks and Cloud Scheduler in the same project count as internal)."
+  description = "Ingress of the api service. Every other service is always INGRESS_TRAFFIC_INTERNAL_ONLY (services.yaml; Cloud Tasks and Cloud Scheduler in the same project count as internal)."
   type        = string
   default     = "INGRESS_TRAFFIC_ALL"
 
@@ -196,6 +196,19 @@ variable "queue_max_dispatches_per_second" {
   default     = 5
 }
 
+# The webhooks queue's budget (tasks.tf has the arithmetic): 30 attempts spread over 24 hours, so
+# a receiver down for up to a day still gets the event.
+variable "webhook_max_attempts" {
+  description = "Cloud Tasks max_attempts of the webhooks queue, and the webhooks service's TRENDREEL_TASK_MAX_ATTEMPTS: the delivery is recorded undeliverable on the last attempt, so both must agree."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.webhook_max_attempts >= 1 && var.webhook_max_attempts <= 100
+    error_message = "webhook_max_attempts must be between 1 and 100 (the Settings bounds)."
+  }
+}
+
 # --- schedules -------------------------------------------------------------------------------
 
 variable "schedule" {
@@ -225,6 +238,12 @@ variable "sweeper_schedule" {
   description = "Cron schedule of the sweeper, which re-drives stuck jobs."
   type        = string
   default     = "*/5 * * * *"
+}
+
+variable "metrics_schedule" {
+  description = "Cron schedule of the metrics function, which reads published videos' numbers once they fall due (about 1 h, 24 h and 7 d after publishing)."
+  type        = string
+  default     = "0 * * * *"
 }
 
 # --- providers (TRENDREEL_* choices; their keys come from Secret Manager, secrets.tf) --------
@@ -299,4 +318,54 @@ variable "music_library" {
   description = "TRENDREEL_MUSIC_LIBRARY (gs://bucket/prefix of WAV files) when music = library."
   type        = string
   default     = null
+}
+
+# --- publishing (YouTube Shorts, TikTok) ------------------------------------------------------
+
+variable "publish_platforms" {
+  description = "Platforms whose connected account and OAuth client secret are mounted on publish and metrics (secrets.tf). Add both secrets' versions first: a revision referencing a secret without a version does not start. Publishing to a platform not listed fails the publication with the command that connects the account."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for p in var.publish_platforms : contains(["youtube", "tiktok"], p)])
+    error_message = "publish_platforms: youtube, tiktok or both."
+  }
+}
+
+variable "youtube_client_id" {
+  description = "TRENDREEL_YOUTUBE_CLIENT_ID: the OAuth client (Google Cloud console) the YouTube account was connected through. Its secret is the youtube-client-secret secret."
+  type        = string
+  default     = null
+}
+
+variable "tiktok_client_key" {
+  description = "TRENDREEL_TIKTOK_CLIENT_KEY: the TikTok app's client key the account was connected through. Its secret is the tiktok-client-secret secret."
+  type        = string
+  default     = null
+}
+
+variable "publish_privacy" {
+  description = "TRENDREEL_PUBLISH_PRIVACY: what a publication gets unless the request says otherwise, auto_post included."
+  type        = string
+  default     = "private"
+
+  validation {
+    condition     = contains(["private", "unlisted", "public"], var.publish_privacy)
+    error_message = "publish_privacy must be private, unlisted or public."
+  }
+}
+
+variable "publish_made_for_kids" {
+  description = "TRENDREEL_PUBLISH_MADE_FOR_KIDS: YouTube's made-for-kids declaration of every upload."
+  type        = bool
+  default     = false
+}
+
+# --- webhooks --------------------------------------------------------------------------------
+
+variable "webhook_secret_enabled" {
+  description = "Mount the webhook-secret secret on the webhooks service: it signs deliveries to a theme config's webhook_url (registered endpoints have their own). Add a version first: a revision referencing a secret without a version does not start."
+  type        = bool
+  default     = false
 }

@@ -556,7 +556,7 @@ def test_nothing_reaches_google_cloud_before_the_tests_pass(build: Build) -> Non
 
 
 def test_every_function_folder_is_rolled_out(build: Build) -> None:
-    assert len(function_names()) == 7, function_names()
+    assert len(function_names()) == 10, function_names()
     assert undeployed_functions(build, function_names()) == []
     prefix = build["substitutions"]["_PREFIX"]
     expected = {service_name(prefix, f) for f in function_names()}
@@ -671,7 +671,7 @@ def test_the_rollout_check_fails_when_a_function_is_left_out(build: Build) -> No
     composition = next(s for s, svc in deploy_steps(broken).items() if svc.endswith("composition"))
     broken["steps"].remove(_step(broken, composition))
     assert undeployed_functions(broken, function_names()) == ["composition"]
-    assert undeployed_functions(build, [*function_names(), "publish"]) == ["publish"]
+    assert undeployed_functions(build, [*function_names(), "thumbnails"]) == ["thumbnails"]
 
 
 def test_the_rollout_check_fails_when_terraform_comes_after_a_rollout(build: Build) -> None:
@@ -1034,7 +1034,7 @@ def _traffic(*split: tuple[str, int | None]) -> str:
 
 #: What serves before the build: the api routes to its latest revision, composition is pinned
 #: by an earlier rollback (a newer revision, tagged, gets nothing), trend_analysis is split, and
-#: the sweeper does not exist yet (a new function).
+#: the sweeper, publish, metrics and webhooks do not exist yet (new functions).
 SERVING = {
     "trendreel-api": _traffic(("trendreel-api-00007-abc", 100)),
     "trendreel-trend-collection": _traffic(("trendreel-trend-collection-00003-x", 100)),
@@ -1056,6 +1056,9 @@ RECORDED = {
     "trendreel-composition": "trendreel-composition-00042-old=100",
     "trendreel-review": "trendreel-review-00009-r=100",
     "trendreel-sweeper": "-",
+    "trendreel-publish": "-",
+    "trendreel-metrics": "-",
+    "trendreel-webhooks": "-",
 }
 
 
@@ -1154,7 +1157,8 @@ def test_a_failed_job_is_explained_and_every_function_is_rolled_back(
     for shown in ("failed in stage composition", "render_failed", "ffmpeg exited", "Read the"):
         assert shown in result.stdout, result.stdout
     assert_rolled_back(deployed, result)
-    assert "trendreel-sweeper: no earlier revision" in result.stdout
+    for new in ("sweeper", "publish", "metrics", "webhooks"):
+        assert f"trendreel-{new}: no earlier revision" in result.stdout, new
     assert f"POST /videos/{JOB_ID}/reject" not in api.paths()
 
 

@@ -31,6 +31,7 @@ from google.cloud import tasks_v2
 
 from trendreel.adapters.gcp_errors import GOOGLE_ERRORS, missing_credentials, translate
 from trendreel.errors import ConfigError, TrendreelError
+from trendreel.models.webhooks import WEBHOOKS
 from trendreel.ports import QueueTask
 from trendreel.settings import Settings
 from trendreel.tasks import TASK_FUNCTIONS, function_in, timeout_seconds
@@ -213,10 +214,13 @@ class CloudTasksQueue:
         return True
 
     def ping(self) -> None:
+        # The webhooks queue retries far longer (a receiver down for hours still gets its
+        # events) and its function reads its own budget: only existence is checked there.
+        checked = {path for fn, path in self.paths.items() if fn != WEBHOOKS}
         for path in sorted(set(self.paths.values())):
-            self._ping_one(path)
+            self._ping_one(path, compare_attempts=path in checked)
 
-    def _ping_one(self, path: str) -> None:
+    def _ping_one(self, path: str, *, compare_attempts: bool = True) -> None:
         try:
             queue = self._client.get_queue(name=path, timeout=CALL_TIMEOUT)
         except NotFound as exc:
@@ -224,7 +228,7 @@ class CloudTasksQueue:
         except GOOGLE_ERRORS as exc:
             raise translate(SERVICE, f"get queue {path}", exc, auth_hint=_AUTH_HINT) from exc
         configured = queue.retry_config.max_attempts
-        if configured and configured != self.max_attempts:
+        if compare_attempts and configured and configured != self.max_attempts:
             # The runner treats attempt max_attempts as the last one and records the failure;
             # a queue allowing fewer attempts drops tasks before that happens.
             log.warning(

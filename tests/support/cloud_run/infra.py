@@ -5,11 +5,11 @@ in modules/services with the refs functions.tf builds (``local.refs``). ``resolv
 same refs for a ``Deployment`` (the tests' project, bucket and URLs) and applies the same rules,
 so the Cloud Run edge runs each function with exactly the configuration infra/ gives it.
 
-Nothing here copies that configuration: sizes, environments and invokers come from the yaml,
-variable defaults from variables.tf, the stage list from functions.tf. What has to be mirrored,
-how each ref and name is built, sits in ``REF_VALUES`` and ``MIRRORED`` next to the HCL it
-mirrors; tests/unit/infra holds those tables to infra/*.tf, and the whole resolution to what
-terraform itself makes of the module, where terraform is installed.
+Nothing here copies that configuration: sizes, environments, invokers and secret groups come
+from the yaml, variable defaults from variables.tf, the stage list from functions.tf. What has to
+be mirrored, how each ref, name and secret choice is made, sits in ``REF_VALUES``, ``SECRETS``
+and ``MIRRORED`` next to the HCL it mirrors; tests/unit/infra holds those tables to infra/*.tf,
+and the whole resolution to what terraform itself makes of it, where terraform is installed.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ SIZE_FIELDS: Final = (
     "min_instances",
     "max_instances",
 )
+# Functions Cloud Tasks delivers to besides the stages: tasks.tf's local.task_functions is the
+# stages, then these; one queue each.
+DELIVERY_FUNCTIONS: Final = ("publish", "webhooks")
 # Variables a Deployment sets through its own fields.
 _OWN_VARIABLES: Final = ("project", "region", "name_prefix", "firestore_database", "bucket_name")
 
@@ -108,6 +111,11 @@ def stages() -> tuple[str, ...]:
     raise LookupError("functions.tf declares no local.stages")
 
 
+def task_functions() -> tuple[str, ...]:
+    """tasks.tf's local.task_functions: the stages, publish and webhooks."""
+    return (*stages(), *DELIVERY_FUNCTIONS)
+
+
 def variable_values(deployment: Deployment) -> dict[str, Any]:
     """Every variable with a value: variables.tf's defaults, then the deployment's tfvars."""
     declared = declared_variables()
@@ -164,7 +172,8 @@ class Context:
 
     @cached_property
     def queue_names(self) -> dict[str, str]:
-        return {stage: resource_name(self.prefix, stage) for stage in stages()}
+        """Every function Cloud Tasks delivers to -> its queue id."""
+        return {name: resource_name(self.prefix, name) for name in task_functions()}
 
     @cached_property
     def service_accounts(self) -> dict[str, str]:
@@ -223,7 +232,7 @@ REF_VALUES: Final[dict[str, tuple[str, Rule]]] = {
     ),
 }
 
-# secrets.tf's provider_secrets_in_use, key by key: when the chosen providers need it.
+# secrets.tf's secrets_in_use, key by key: when what needs it is chosen.
 SECRETS: Final[dict[str, tuple[str, Callable[[Mapping[str, Any]], bool]]]] = {
     "apify_token": (
         'contains(var.trend_sources, "tiktok")',
@@ -239,6 +248,23 @@ SECRETS: Final[dict[str, tuple[str, Callable[[Mapping[str, Any]], bool]]]] = {
         'contains(var.trend_sources, "youtube")',
         lambda v: "youtube" in v["trend_sources"],
     ),
+    "tiktok_account": (
+        'contains(var.publish_platforms, "tiktok")',
+        lambda v: "tiktok" in v["publish_platforms"],
+    ),
+    "tiktok_client_secret": (
+        'contains(var.publish_platforms, "tiktok")',
+        lambda v: "tiktok" in v["publish_platforms"],
+    ),
+    "youtube_account": (
+        'contains(var.publish_platforms, "youtube")',
+        lambda v: "youtube" in v["publish_platforms"],
+    ),
+    "youtube_client_secret": (
+        'contains(var.publish_platforms, "youtube")',
+        lambda v: "youtube" in v["publish_platforms"],
+    ),
+    "webhook_secret": ("var.webhook_secret_enabled", lambda v: bool(v["webhook_secret_enabled"])),
 }
 
 # The rest of the HCL mirrored here, by where it lives: Context, secrets_in_use, _service and
@@ -252,8 +278,12 @@ MIRRORED: Final[dict[str, str]] = {
         "{for name, service in local.service_names : name => "
         '"https://${service}-${data.google_project.this.number}.${var.region}.run.app"}'
     ),
+    "local.task_functions": (
+        "concat(local.stages, [" + ", ".join(f'"{name}"' for name in DELIVERY_FUNCTIONS) + "])"
+    ),
     "local.queue_names": (
-        '{for stage in local.stages : stage => "${var.name_prefix}-${replace(stage, "_", "-")}"}'
+        "{for name in local.task_functions : name => "
+        '"${var.name_prefix}-${replace(name, "_", "-")}"}'
     ),
     "local.service_accounts": (
         "{for name, account in local.identities : name => "
@@ -269,10 +299,12 @@ MIRRORED: Final[dict[str, str]] = {
         " local.ref_variables)"
     ),
     "local.secret_env": (
-        "{for name in keys(local.spec.services) : name =>"
-        " [for key in local.provider_secrets_in_use : key if contains(local.stages, name)]}"
+        "{for name, service in local.spec.services : name => [for key in local.secrets_in_use :"
+        " key if anytrue([for group in try(service.secrets, []) :"
+        " contains(local.spec.secret_groups[group], key)])]}"
     ),
-    "local.provider_secrets_in_use": (
+    "local.secrets": "toset(flatten(values(local.spec.secret_groups)))",
+    "local.secrets_in_use": (
         "sort(compact(["
         + ", ".join(f'{condition} ? "{key}" : ""' for key, (condition, _) in SECRETS.items())
         + "]))"
@@ -283,6 +315,14 @@ MIRRORED: Final[dict[str, str]] = {
 
 def secrets_in_use(variables: Mapping[str, Any]) -> list[str]:
     return sorted(key for key, (_, needed) in SECRETS.items() if needed(variables))
+
+
+def secret_env(service: Mapping[str, Any], variables: Mapping[str, Any]) -> tuple[str, ...]:
+    """functions.tf's secret_env of one service, as the variable names the secrets reach it
+    under: the secrets in use that belong to one of its secret groups."""
+    groups = load_spec()["secret_groups"]
+    allowed = {key for group in service.get("secrets") or [] for key in groups[group]}
+    return tuple(f"TRENDREEL_{key.upper()}" for key in secrets_in_use(variables) if key in allowed)
 
 
 # --- modules/services, mirrored ------------------------------------------------------------------
@@ -359,7 +399,6 @@ def _service(name: str, context: Context) -> ServiceSpec:
     raw, refs = load_spec()["services"][name], context.refs
     fields = {key: take(value, refs) for key, value in raw.items()}
     variables = context.variables
-    in_use = secrets_in_use(variables) if name in stages() else []
     return ServiceSpec(
         name=name,
         service_name=context.service_names[name],
@@ -368,7 +407,7 @@ def _service(name: str, context: Context) -> ServiceSpec:
         ingress=fields["ingress"],
         invoker_iam_disabled=fields["invoker_iam_disabled"],
         invokers=_invokers(raw, refs),
-        secret_env=tuple(f"TRENDREEL_{key.upper()}" for key in in_use),
+        secret_env=secret_env(raw, variables),
         **_sizes(name, fields, variables["function_sizes"] or {}),
     )
 

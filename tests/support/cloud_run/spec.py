@@ -62,6 +62,6 @@ class Infra:
     region: str
     services: dict[str, ServiceSpec]
     schedules: dict[str, ScheduleSpec]
-    queue_names: dict[str, str]  # stage -> Cloud Tasks queue id
+    queue_names: dict[str, str]  # function (a stage, publish, webhooks) -> Cloud Tasks queue id
     service_accounts: dict[str, str]  # identity name -> email
     task_max_attempts: int

@@ -58,7 +58,9 @@ def _used_refs(spec: dict[str, Any]) -> set[str]:
 def test_terraform_gives_every_ref_the_spec_uses(tf: Terraform, spec: dict[str, Any]) -> None:
     merged = inner(tf.local("identities"))
     named = dict(re.findall(r"(\w+) = google_service_account\.(\w+)", merged))
-    assert named == {name: name for name in ["api", "sweeper", *TOKEN_IDENTITIES]}
+    # One identity per function (the stages' from one resource), and the two that sign tokens.
+    functions = [name for name in spec["services"] if name not in stages()]
+    assert named == {name: name for name in [*functions, *TOKEN_IDENTITIES]}
     identities = list(named)
     assert merged.endswith(", google_service_account.stage)"), merged
     every_identity = [*identities, *stages()]
@@ -89,8 +91,10 @@ def test_service_accounts_are_named_as_the_resolver_names_them(tf: Terraform) ->
         assert account_id == resource_name("p", identity), identity
 
 
-def test_the_provider_secrets_are_the_ones_secrets_tf_lists(tf: Terraform) -> None:
-    assert set(SECRETS) == set(re.findall(r'"(\w+)"', inner(tf.local("provider_secrets"))))
+def test_the_secrets_are_the_ones_services_yaml_groups(spec: dict[str, Any]) -> None:
+    grouped = [key for keys in spec["secret_groups"].values() for key in keys]
+    assert len(grouped) == len(set(grouped)), "a secret in two groups"
+    assert set(SECRETS) == set(grouped)
 
 
 def test_the_deployment_defaults_are_the_variables_defaults() -> None:

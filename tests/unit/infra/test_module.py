@@ -3,18 +3,17 @@
 The module has no provider and no resources, so terraform can init and apply it offline with
 local state. A tiny root module next to a copy of it takes the resolver's refs (as JSON), the
 real variables.tf (defaults, types, validations) and a deployment's tfvars, and outputs what
-the module resolves; secrets.tf's provider_secrets_in_use and every variable's value ride
-along. Each must equal what tests/support/cloud_run/infra.py computed from the same input.
+the module resolves; which secrets each function gets (secrets.tf's secrets_in_use and
+functions.tf's secret_env, their HCL copied) and every variable's value ride along. Each must
+equal what tests/support/cloud_run/infra.py computed from the same input.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +32,9 @@ from tests.support.cloud_run.infra import (
 from tests.support.cloud_run.spec import ServiceSpec
 from tests.unit.infra.conftest import DEFAULT
 from tests.unit.infra.hcl import Terraform, inner
+from tests.unit.infra.terraform_cli import TerraformError, needs_terraform, run
 
-TERRAFORM = shutil.which("terraform")
-pytestmark = pytest.mark.skipif(
-    TERRAFORM is None,
-    reason="terraform is not on PATH: the resolver is held to infra/'s HCL text only "
-    "(test_mirror.py), not to terraform's evaluation of it",
-)
+pytestmark = needs_terraform
 
 # Every knob away from its default, and URLs like the tests' edge gives.
 CUSTOM = dataclasses.replace(
@@ -63,8 +58,15 @@ CUSTOM = dataclasses.replace(
         "music_library": "gs://music/library",
         "function_sizes": {"composition": {"memory": "4Gi", "max_instances": 2}},
         "task_max_attempts": 7,
+        "webhook_max_attempts": 12,
         "generate_body": '{"config_path": "daily.yaml"}',
         "schedule": "0 6 * * 1-5",
+        "metrics_schedule": "30 * * * *",
+        "publish_platforms": ["tiktok"],
+        "tiktok_client_key": "awclientkey123",
+        "publish_privacy": "unlisted",
+        "publish_made_for_kids": True,
+        "webhook_secret_enabled": True,
         "time_zone": "Europe/Berlin",
         "function_source_dir": "/src",
     },
@@ -75,9 +77,15 @@ variable "refs_json" {
   type = string
 }
 
+locals {
+  spec           = yamldecode(file("${path.module}/services.yaml"))
+  secrets_in_use = SECRETS_IN_USE
+  secret_env     = SECRET_ENV
+}
+
 module "services" {
   source              = "./services"
-  spec                = yamldecode(file("${path.module}/services.yaml"))
+  spec                = local.spec
   refs                = jsondecode(var.refs_json)
   function_sizes      = var.function_sizes
   function_source_dir = var.function_source_dir
@@ -92,7 +100,11 @@ output "schedules" {
 }
 
 output "secrets_in_use" {
-  value = SECRETS_IN_USE
+  value = local.secrets_in_use
+}
+
+output "secret_env" {
+  value = local.secret_env
 }
 
 output "variables" {
@@ -103,39 +115,19 @@ VARIABLES
 """
 
 
-class TerraformError(Exception):
-    pass
-
-
-def _run(folder: Path, *args: str) -> str:
-    assert TERRAFORM is not None
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_VAR_", "TF_DATA_DIR"))}
-    config = folder / "terraformrc"
-    config.touch()
-    env |= {"CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1", "TF_CLI_CONFIG_FILE": str(config)}
-    done = subprocess.run(
-        [TERRAFORM, f"-chdir={folder}", *args, "-no-color"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    if done.returncode != 0:
-        raise TerraformError(done.stderr or done.stdout)
-    return done.stdout
-
-
 def _root(folder: Path, tf: Terraform) -> Path:
     """The module's copy, the spec, the real variables.tf and the root that calls them."""
     shutil.copytree(INFRA / "modules" / "services", folder / "services")
     shutil.copy(INFRA / "services.yaml", folder / "services.yaml")
     shutil.copy(INFRA / "variables.tf", folder / "variables.tf")
     echoed = "\n".join(f"    {name} = var.{name}" for name in declared_variables())
-    secrets = inner(tf.local("provider_secrets_in_use"))
-    main = ROOT_MODULE.replace("SECRETS_IN_USE", secrets).replace("VARIABLES", echoed)
+    main = (
+        ROOT_MODULE.replace("SECRETS_IN_USE", inner(tf.local("secrets_in_use")))
+        .replace("SECRET_ENV", inner(tf.local("secret_env")))
+        .replace("VARIABLES", echoed)
+    )
     (folder / "main.tf").write_text(main)
-    _run(folder, "init", "-input=false")
+    run(folder, "init", "-input=false")
     return folder
 
 
@@ -145,8 +137,8 @@ def _apply(folder: Path, deployment: Deployment) -> dict[str, Any]:
         "refs_json": json.dumps(Context.of(deployment).refs),
     }
     (folder / "case.tfvars.json").write_text(json.dumps(tfvars))
-    _run(folder, "apply", "-auto-approve", "-input=false", "-var-file=case.tfvars.json")
-    outputs: dict[str, Any] = json.loads(_run(folder, "output", "-json"))
+    run(folder, "apply", "-auto-approve", "-input=false", "-var-file=case.tfvars.json")
+    outputs: dict[str, Any] = json.loads(run(folder, "output", "-json"))
     return {name: output["value"] for name, output in outputs.items()}
 
 
@@ -218,9 +210,18 @@ def test_terraform_resolves_the_schedules_as_the_resolver_does(
             assert got[knob] == raw.get(knob), (key, knob)
 
 
-def test_terraform_picks_the_same_provider_secrets(case: tuple[Deployment, dict[str, Any]]) -> None:
+def test_terraform_mounts_the_same_secrets_on_the_same_functions(
+    case: tuple[Deployment, dict[str, Any]],
+) -> None:
     deployment, outputs = case
     assert outputs["secrets_in_use"] == secrets_in_use(Context.of(deployment).variables)
+    resolved = resolve(deployment).services
+    assert set(outputs["secret_env"]) == set(resolved)
+    for name, service in resolved.items():
+        mounted = tuple(f"TRENDREEL_{key.upper()}" for key in outputs["secret_env"][name])
+        assert mounted == service.secret_env, name
+    # The custom case mounts some: the comparison is not only of empty lists.
+    assert any(outputs["secret_env"].values()) is (deployment is CUSTOM)
 
 
 def _without_nulls(value: Any) -> Any:

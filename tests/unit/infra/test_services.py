@@ -20,11 +20,17 @@ from tests.support.cloud_run.infra import (
 )
 from tests.support.cloud_run.spec import Infra
 from tests.unit.infra.conftest import DEFAULT
+from trendreel import tasks
 from trendreel.lifecycle import STAGE_TIMEOUT_SECONDS
 from trendreel.models import Stage
+from trendreel.providers.publish import tiktok
+from trendreel.providers.publish.tiktok_limits import LIMITS_PER_MINUTE
 from trendreel.settings import Settings
 
 STAGES = [stage.value for stage in Stage]
+# Who calls each function besides the api: Cloud Tasks or Cloud Scheduler, with their identity.
+TASK_TARGETS = [*STAGES, "publish", "webhooks"]
+SCHEDULED = ["sweeper", "metrics"]
 FIXED_ENV = {"TRENDREEL_INVOKER_IAM_CHECK", "FUNCTION_TARGET", "FUNCTION_SIGNATURE_TYPE"}
 CLOUD_RUN_MAX_TIMEOUT = 3600
 INTERNAL = "INGRESS_TRAFFIC_INTERNAL_ONLY"
@@ -58,8 +64,9 @@ def test_a_ref_is_a_mapping_with_one_name(spec: dict[str, Any]) -> None:
 def test_every_service_names_real_groups_and_every_field(spec: dict[str, Any]) -> None:
     fields = {*SIZE_FIELDS, "ingress", "invoker_iam_disabled", "invokers", "env_groups"}
     for name, service in spec["services"].items():
-        assert set(service) - {"env"} == fields, name
+        assert set(service) - {"env", "secrets"} == fields, name
         assert set(service["env_groups"]) <= set(spec["env_groups"]), name
+        assert set(service.get("secrets") or []) <= set(spec["secret_groups"]), name
     required = {"description", "schedule", "target", "path", "body", "attempt_deadline_seconds"}
     for name, job in spec["schedules"].items():
         assert required | {"retry_count"} <= set(job), name
@@ -85,18 +92,60 @@ def test_every_function_gets_exactly_the_environment_the_spec_gives_it(
             assert service.env[key] == wanted, (name, key)
 
 
+def _settings(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """Settings as a function reads them from exactly ``env``."""
+    for key in [k for k in os.environ if k.startswith("TRENDREEL_")]:
+        monkeypatch.delenv(key)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return Settings()
+
+
 def test_every_environment_is_valid_settings(infra: Infra, monkeypatch: pytest.MonkeyPatch) -> None:
-    for service in infra.services.values():
-        for key in [k for k in os.environ if k.startswith("TRENDREEL_")]:
-            monkeypatch.delenv(key)
-        for key, value in service.env.items():
-            monkeypatch.setenv(key, value)
-        settings = Settings()
+    webhook_attempts = Context.of(DEFAULT).variables["webhook_max_attempts"]
+    for name, service in infra.services.items():
+        settings = _settings(service.env, monkeypatch)
         assert settings.backend == "gcp"
         assert settings.invoker_iam_check is not service.invoker_iam_disabled
         assert settings.function_urls == {n: s.url for n, s in infra.services.items()}
         assert settings.queue_names == infra.queue_names
-        assert settings.task_max_attempts == infra.task_max_attempts
+        # The webhooks delivery gives up on its own queue's last attempt (test_terraform.py).
+        attempts = webhook_attempts if name == "webhooks" else infra.task_max_attempts
+        assert settings.task_max_attempts == attempts, name
+
+
+def test_every_task_is_routed_to_a_queue_of_its_own(infra: Infra) -> None:
+    assert set(infra.queue_names) == set(tasks.TASK_FUNCTIONS)
+    assert len(set(infra.queue_names.values())) == len(infra.queue_names)
+    # Each task goes to its function's URL, and that function exists.
+    assert set(tasks.TASK_FUNCTIONS) <= set(infra.services)
+
+
+def test_publishing_is_configured_where_it_is_used(
+    infra: Infra, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chosen = {
+        "publish_platforms": ["youtube", "tiktok"],
+        "youtube_client_id": "1234-abc.apps.googleusercontent.com",
+        "tiktok_client_key": "awclientkey123",
+        "publish_privacy": "unlisted",
+        "publish_made_for_kids": True,
+    }
+    deployed = resolve(dataclasses.replace(DEFAULT, variables=chosen))
+    for name in ("publish", "metrics"):  # they refresh access tokens through the clients
+        settings = _settings(deployed.services[name].env, monkeypatch)
+        assert settings.youtube_client_id == chosen["youtube_client_id"], name
+        assert settings.tiktok_client_key == chosen["tiktok_client_key"], name
+    assert _settings(deployed.services["publish"].env, monkeypatch).publish_made_for_kids
+    # The api records the privacy on each publication (POST /videos/{id}/publish, auto_post).
+    assert _settings(deployed.services["api"].env, monkeypatch).publish_privacy == "unlisted"
+    for name, service in deployed.services.items():
+        if name not in ("publish", "metrics"):
+            assert "TRENDREEL_YOUTUBE_CLIENT_ID" not in service.env, name
+    # Unset, the clients are empty, which the accounts code reports as not configured.
+    default = _settings(infra.services["publish"].env, monkeypatch)
+    assert (default.youtube_client_id, default.tiktok_client_key) == ("", "")
+    assert _settings(infra.services["api"].env, monkeypatch).publish_privacy == "private"
 
 
 def test_the_invoker_check_setting_agrees_with_the_service(infra: Infra) -> None:
@@ -105,8 +154,9 @@ def test_the_invoker_check_setting_agrees_with_the_service(infra: Infra) -> None
         assert service.env["TRENDREEL_INVOKER_IAM_CHECK"] == expected, service.name
 
 
-def test_stages_and_the_sweeper_accept_exactly_their_invokers(infra: Infra) -> None:
-    for name in [*STAGES, "sweeper"]:
+def test_every_function_but_the_api_accepts_exactly_its_invokers(infra: Infra) -> None:
+    assert sorted(infra.services) == sorted(["api", *TASK_TARGETS, *SCHEDULED])
+    for name in [*TASK_TARGETS, *SCHEDULED]:
         service = infra.services[name]
         callers = service.env["TRENDREEL_ALLOWED_CALLERS"].split(",")
         assert {c.lower() for c in callers} == service.invoker_emails, name
@@ -139,20 +189,35 @@ def test_only_the_api_may_skip_the_invoker_check_and_only_it_faces_outside(
 
 def test_who_may_invoke_which_service(infra: Infra) -> None:
     accounts = infra.service_accounts
-    for stage in STAGES:
-        assert infra.services[stage].invokers == (_member(accounts["tasks_invoker"]),), stage
+    for name in TASK_TARGETS:
+        assert infra.services[name].invokers == (_member(accounts["tasks_invoker"]),), name
     scheduler = _member(accounts["scheduler"])
     assert infra.services["api"].invokers == (scheduler,)  # api_invoker_members defaults to []
-    assert infra.services["sweeper"].invokers == (scheduler,)
+    for name in SCHEDULED:
+        assert infra.services[name].invokers == (scheduler,), name
 
 
-def test_the_sweeper_is_invoked_and_called_by_the_schedulers_account(infra: Infra) -> None:
+def test_scheduled_functions_are_invoked_and_called_by_the_schedulers_account(
+    infra: Infra,
+) -> None:
     scheduler = infra.service_accounts["scheduler"]
-    sweeper = infra.services["sweeper"]
-    assert sweeper.invoker_emails == {scheduler}
-    assert sweeper.env["TRENDREEL_ALLOWED_CALLERS"] == scheduler
-    job = infra.schedules["sweeper"]
-    assert (job.target, job.oidc_service_account) == ("sweeper", scheduler)
+    for name in SCHEDULED:
+        service = infra.services[name]
+        assert service.invoker_emails == {scheduler}, name
+        assert service.env["TRENDREEL_ALLOWED_CALLERS"] == scheduler, name
+        job = infra.schedules[name]
+        assert (job.target, job.oidc_service_account) == (name, scheduler)
+
+
+def test_metrics_are_read_hourly_one_pass_at_a_time(infra: Infra) -> None:
+    job, metrics = infra.schedules["metrics"], infra.services["metrics"]
+    assert job.schedule == "0 * * * *"
+    assert (job.uri, job.body) == (f"{metrics.url}/", b"{}")
+    assert job.retry_count == 0  # a missed run is caught up by the next
+    assert (metrics.max_instances, metrics.concurrency) == (1, 1)
+    assert job.attempt_deadline_seconds <= metrics.timeout_seconds == 300
+    schedule = resolve(dataclasses.replace(DEFAULT, variables={"metrics_schedule": "15 * * * *"}))
+    assert schedule.schedules["metrics"].schedule == "15 * * * *"
 
 
 def test_api_app_auth_only_false_puts_the_api_behind_the_invoker_check(infra: Infra) -> None:
@@ -179,6 +244,27 @@ def test_each_stage_may_run_as_long_as_its_tasks_may(infra: Infra) -> None:
         timeout = infra.services[stage.value].timeout_seconds
         assert longest <= timeout <= CLOUD_RUN_MAX_TIMEOUT, stage
         assert lease < timeout, stage  # a heartbeat renews the lease well inside the timeout
+
+
+def test_each_function_tasks_go_to_may_run_as_long_as_its_tasks_may(infra: Infra) -> None:
+    lease = Settings.model_fields["lease_seconds"].default
+    for name in tasks.TASK_FUNCTIONS:
+        timeout = infra.services[name].timeout_seconds
+        assert tasks.timeout_seconds(name) <= timeout <= CLOUD_RUN_MAX_TIMEOUT, name
+    assert infra.services["publish"].timeout_seconds == tasks.PUBLISH_TIMEOUT_SECONDS
+    assert infra.services["webhooks"].timeout_seconds == tasks.WEBHOOK_TIMEOUT_SECONDS
+    assert lease < infra.services["publish"].timeout_seconds  # its claim is renewed too
+
+
+def test_publish_holds_one_video_and_keeps_within_tiktoks_limits(infra: Infra) -> None:
+    publish = infra.services["publish"]
+    # /tmp is memory: Python and its clients (~200 MB) and one video of a few hundred MB.
+    assert _bytes(publish.memory) >= 200 * 10**6 + 600 * 10**6
+    assert publish.concurrency == 1
+    # TikTok counts requests per user token in-process; each delivery polls the post's status
+    # every POLL_INTERVAL_SECONDS: all instances together stay under the token's limit.
+    polls = publish.max_instances * publish.concurrency * 60 / tiktok.POLL_INTERVAL_SECONDS
+    assert polls <= LIMITS_PER_MINUTE["status_fetch"]
 
 
 def test_overrides_change_sizes_but_never_timeouts() -> None:

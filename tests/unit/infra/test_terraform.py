@@ -1,10 +1,10 @@
 """infra/*.tf, parsed with python-hcl2 and checked against the code it deploys.
 
 Terraform cannot plan here (no provider, no project), so these tests read the configuration as
-data and hold it to what the code needs: a service for every function folder, a queue with an
-explicit retry policy for every stage, an index for every Firestore query, nothing public,
-OIDC on the scheduled calls, and provider keys only from Secret Manager. What each service and
-schedule is given (sizes, invokers, environment) is data in services.yaml: test_services.py
+data and hold it to what the code needs: a service for every function folder, an index for
+every Firestore query, nothing public, OIDC on the scheduled calls, and credentials only from
+Secret Manager, only where they are used (the queues: test_queues.py). What each service
+and schedule is given (sizes, invokers, environment) is data in services.yaml: test_services.py
 checks it, resolved as Terraform resolves it.
 """
 
@@ -33,9 +33,7 @@ from tests.unit.infra.hcl import (
     block,
     comprehension_template,
     dynamic_blocks,
-    for_each_keys,
     inner,
-    keys_of,
     parsed,
     render,
 )
@@ -62,6 +60,8 @@ FILES = {
 }
 PUBLIC = ("allUsers", "allAuthenticatedUsers")
 STAGES = [stage.value for stage in Stage]
+# Functions besides the api and the stages, each a folder under functions/ and a service.
+OTHER_FUNCTIONS = ["sweeper", "publish", "metrics", "webhooks"]
 MAX_PREFIX = "a" * 11  # the longest name_prefix variables.tf allows
 PROJECT_NUMBER = "1" * 12
 
@@ -82,7 +82,7 @@ def test_the_stage_list_is_the_pipeline(tf: Terraform) -> None:
 
 def test_every_function_folder_has_a_service(tf: Terraform, spec: dict[str, Any]) -> None:
     folders = {p.parent.name for p in FUNCTIONS.glob("*/main.py")}
-    assert folders == {"api", "sweeper", *STAGES}
+    assert folders == {"api", *STAGES, *OTHER_FUNCTIONS}
     assert set(spec["services"]) == folders
     # The services are services.yaml's, resolved by the module.
     assert tf.local("spec") == '${yamldecode(file("${path.module}/services.yaml"))}'
@@ -155,7 +155,7 @@ def test_service_names_and_deterministic_urls_fit(tf: Terraform, spec: dict[str,
 
 def test_service_account_ids_fit(tf: Terraform) -> None:
     ids = [body["account_id"] for _, body in tf.typed("google_service_account")]
-    assert len(ids) == 5
+    assert len(ids) == 2 + len(OTHER_FUNCTIONS) + 2  # api, stage, the others, the two tokens
     for prefix in ("trendreel", MAX_PREFIX):
         for template in ids:
             for stage in STAGES:
@@ -177,110 +177,6 @@ def test_every_reference_names_something_declared(tf: Terraform) -> None:
     # Resources only: data.google_project.this is preceded by "data.".
     for rtype, name in set(re.findall(r"(?<![\w.])(google_\w+)\.(\w+)", parsed)):
         assert name in tf.resources.get(rtype, {}), f"{rtype}.{name} is not declared"
-
-
-# --- queues ------------------------------------------------------------------------------------
-
-
-def test_every_stage_has_a_queue_with_an_explicit_retry_policy(tf: Terraform) -> None:
-    queue = tf.resource("google_cloud_tasks_queue", "stage")
-    assert sorted(for_each_keys(tf, queue)) == sorted(STAGES)
-    retry = block(queue, "retry_config")
-    for knob in ("max_attempts", "min_backoff", "max_backoff", "max_doublings"):
-        assert retry.get(knob) not in (None, ""), f"retry_config.{knob} is not set"
-    limits = block(queue, "rate_limits")
-    for knob in ("max_dispatches_per_second", "max_concurrent_dispatches"):
-        assert limits.get(knob) not in (None, ""), f"rate_limits.{knob} is not set"
-    # No more in flight than the stage's service can run at once.
-    assert limits["max_concurrent_dispatches"] == (
-        "${local.services[each.key].max_instances * local.services[each.key].concurrency}"
-    )
-
-
-def test_the_queue_and_the_runner_agree_on_the_last_attempt(
-    tf: Terraform, spec: dict[str, Any], infra: Infra
-) -> None:
-    retry = block(tf.resource("google_cloud_tasks_queue", "stage"), "retry_config")
-    assert retry["max_attempts"] == "${var.task_max_attempts}"
-    assert spec["env_groups"]["common"]["TRENDREEL_TASK_MAX_ATTEMPTS"] == {
-        "ref": "var.task_max_attempts"
-    }
-    default = tf.variables["task_max_attempts"]["default"]
-    assert default == Settings.model_fields["task_max_attempts"].default
-    for service in infra.services.values():
-        assert service.env["TRENDREEL_TASK_MAX_ATTEMPTS"] == str(default), service.name
-
-
-def test_the_queue_backoff_defaults_are_the_settings_defaults(tf: Terraform) -> None:
-    retry = block(tf.resource("google_cloud_tasks_queue", "stage"), "retry_config")
-    assert retry["min_backoff"] == "${var.queue_min_backoff_seconds}s"
-    assert retry["max_backoff"] == "${var.queue_max_backoff_seconds}s"
-    assert retry["max_doublings"] == "${var.queue_max_doublings}"
-    for variable in (
-        "queue_min_backoff_seconds",
-        "queue_max_backoff_seconds",
-        "queue_max_doublings",
-    ):
-        assert tf.variables[variable]["default"] == Settings.model_fields[variable].default
-
-
-def _retry_waits(
-    attempts: int, min_backoff: float, max_backoff: float, doublings: int
-) -> list[float]:
-    """Cloud Tasks' waits between attempts: doubling max_doublings times from min_backoff, then
-    growing by min_backoff * 2^max_doublings, never past max_backoff."""
-    waits: list[float] = []
-    wait = float(min_backoff)
-    for retry in range(attempts - 1):
-        waits.append(min(wait, max_backoff))
-        wait = wait * 2 if retry < doublings else wait + min_backoff * 2**doublings
-    return waits
-
-
-def test_the_retry_budget_outlasts_a_fifteen_minute_outage(tf: Terraform) -> None:
-    def default(name: str) -> Any:
-        return tf.variables[name]["default"]
-
-    waits = _retry_waits(
-        default("task_max_attempts"),
-        default("queue_min_backoff_seconds"),
-        default("queue_max_backoff_seconds"),
-        default("queue_max_doublings"),
-    )
-    assert waits == [10, 20, 40, 80, 160, 300, 300, 300, 300]
-    assert sum(waits) > 15 * 60
-    # The reasoning next to the defaults quotes the same arithmetic.
-    assert f"the 10th and last attempt comes {sum(waits):.0f} s" in tf.texts["variables.tf"]
-
-
-def test_queue_names_are_valid_and_the_functions_get_their_prefix(
-    tf: Terraform, spec: dict[str, Any]
-) -> None:
-    template = comprehension_template(tf.local("queue_names"))
-    names = {render(template, MAX_PREFIX, stage, "stage") for stage in STAGES}
-    assert len(names) == len(STAGES)
-    for name in names:
-        assert re.fullmatch(r"[A-Za-z0-9-]{1,100}", name), name  # Cloud Tasks queue id rules
-    assert tf.resource("google_cloud_tasks_queue", "stage")["name"] == "${each.value}"
-    # The adapter derives {TRENDREEL_QUEUE_NAME}-{stage with '-' for '_'} (see tasks.tf).
-    assert spec["env_groups"]["common"]["TRENDREEL_QUEUE_NAME"] == {"ref": "var.name_prefix"}
-
-
-def test_a_stage_may_enqueue_only_into_the_next_stage(tf: Terraform) -> None:
-    assert inner(tf.local("next_stage")) == (
-        "{for i, stage in local.stages : stage => local.stages[i + 1]"
-        " if i + 1 < length(local.stages)}"
-    )
-    grants = inner(tf.local("queue_grants"))
-    comprehensions = re.findall(r"\{for (.+?)\}\}", grants)
-    stage_grants = [c for c in comprehensions if "local.stage_members" in c]
-    assert stage_grants == [
-        'stage, next in local.next_stage : "${stage}/${next}/enqueuer" => {queue = next, '
-        'member = local.stage_members[stage], role = "roles/cloudtasks.enqueuer"'
-    ]
-    assert inner(tf.local("stage_members")) == (
-        "{for stage in local.stages : stage => local.members[stage]}"
-    )
 
 
 # --- Firestore ---------------------------------------------------------------------------------
@@ -533,18 +429,29 @@ def test_the_scheduled_calls_resolve_to_the_api_and_the_sweeper(infra: Infra) ->
     assert scheduler in api_env["TRENDREEL_API_ALLOWED_PRINCIPALS"].split(",")
 
 
-def test_resources_renamed_for_services_yaml_are_kept(tf: Terraform) -> None:
-    """The scheduler jobs move to their new addresses; the three old run.invoker grant
-    resources are forgotten, not destroyed, so no grant is revoked while it is made again."""
-    assert {(m["from"], m["to"]) for m in tf.blocks["moved"]} == {
+def test_renamed_resources_are_kept(tf: Terraform) -> None:
+    """The scheduler jobs move to their new addresses, and so do the secrets and their grants
+    (one resource for every credential now); the three old run.invoker grant resources are
+    forgotten, not destroyed, so no grant is revoked while it is made again."""
+    renamed = {
         (f"${{google_cloud_scheduler_job.{n}}}", f'${{google_cloud_scheduler_job.schedule["{n}"]}}')
         for n in ("generate", "sweeper")
+    } | {
+        ("${google_secret_manager_secret.provider}", "${google_secret_manager_secret.setting}"),
+        (
+            "${google_secret_manager_secret_iam_member.stage_reads_provider_keys}",
+            "${google_secret_manager_secret_iam_member.reads}",
+        ),
     }
+    assert {(m["from"], m["to"]) for m in tf.blocks["moved"]} == renamed
     old = ("tasks_invoke_stages", "scheduler_invokes", "api_invokers")
     assert {r["from"] for r in tf.blocks["removed"]} == {
         f"${{google_cloud_run_v2_service_iam_member.{name}}}" for name in old
     }
     assert all(block(r, "lifecycle")["destroy"] is False for r in tf.blocks["removed"])
+    # The grants keep their keys ("stage/secret"), or moving them would not keep them.
+    reads = tf.resource("google_secret_manager_secret_iam_member", "reads")
+    assert '"${name}/${key}"' in reads["for_each"]
 
 
 # --- environment and secrets -------------------------------------------------------------------
@@ -576,19 +483,24 @@ def _secret_fields() -> set[str]:
     return fields - {"api_token"}  # the local-mode token; the gcp api uses ID tokens and key hashes
 
 
-def test_every_provider_key_has_a_secret(tf: Terraform) -> None:
-    provider_keys = _secret_fields()
-    assert {"gemini_api_key", "pexels_api_key"} <= provider_keys
-    assert set(keys_of(tf, "local.provider_secrets")) == provider_keys
-    secret = tf.resource("google_secret_manager_secret", "provider")
-    assert inner(secret["for_each"]) == "local.provider_secrets"
-    in_use = inner(tf.local("provider_secrets_in_use"))
-    for key in provider_keys:
-        assert f'"{key}"' in in_use, f"{key} is never wired to the stages"
+def test_every_credential_has_a_secret(tf: Terraform, spec: dict[str, Any]) -> None:
+    credentials = _secret_fields()
+    assert {"gemini_api_key", "youtube_account", "tiktok_client_secret"} <= credentials
+    grouped = {key for keys in spec["secret_groups"].values() for key in keys}
+    assert sorted(credentials - grouped) == [], "credentials with no secret"
+    assert sorted(grouped - credentials) == [], "secrets that are no Settings credential"
+    assert tf.local("secrets") == parsed("toset(flatten(values(local.spec.secret_groups)))")
+    secret = tf.resource("google_secret_manager_secret", "setting")
+    assert inner(secret["for_each"]) == "local.secrets"
+    in_use = inner(tf.local("secrets_in_use"))
+    for key in grouped:
+        assert f'"{key}"' in in_use, f"{key} is never mounted"
 
 
-def test_provider_keys_reach_the_stages_only_from_secret_manager(tf: Terraform) -> None:
-    provider_keys = _secret_fields()
+def test_credentials_reach_the_functions_only_from_secret_manager(
+    tf: Terraform, spec: dict[str, Any]
+) -> None:
+    credentials = {key for keys in spec["secret_groups"].values() for key in keys}
     from_secrets = [
         env
         for env in dynamic_blocks(container(tf), "env")
@@ -599,25 +511,68 @@ def test_provider_keys_reach_the_stages_only_from_secret_manager(tf: Terraform) 
     assert content["name"] == "TRENDREEL_${upper(env.value)}"
     assert "value" not in content
     ref = block(block(content, "value_source"), "secret_key_ref")
-    assert ref["secret"] == "${google_secret_manager_secret.provider[env.value].secret_id}"
+    assert ref["secret"] == "${google_secret_manager_secret.setting[env.value].secret_id}"
     assert inner(from_secrets[0]["for_each"]) == "toset(local.secret_env[each.key])"
     # Never a plain value: no literal env name, no variable, no secret value in the state.
-    for key in provider_keys:
+    for key in credentials:
         for name, text in _infra_texts(tf).items():
             assert f"TRENDREEL_{key.upper()}" not in text, f"{name} sets {key} in plain text"
         assert key not in tf.variables
     assert "google_secret_manager_secret_version" not in tf.resources
 
 
-def test_only_the_stages_get_the_keys_their_providers_need(infra: Infra) -> None:
-    # The offline defaults need no key at all.
+def test_each_function_reads_exactly_the_secrets_mounted_on_it(tf: Terraform) -> None:
+    reads = tf.resource("google_secret_manager_secret_iam_member", "reads")
+    assert reads["for_each"] == parsed(
+        "merge([for name, keys in local.secret_env :"
+        ' {for key in keys : "${name}/${key}" => {function = name, secret = key}}]...)'
+    )
+    assert (
+        reads["secret_id"] == "${google_secret_manager_secret.setting[each.value.secret].secret_id}"
+    )
+    assert reads["member"] == "${local.members[each.value.function]}"
+    assert reads["role"] == "roles/secretmanager.secretAccessor"
+    # A revision whose identity cannot read a secret it references does not start.
+    service = tf.resource("google_cloud_run_v2_service", "function")
+    assert "${google_secret_manager_secret_iam_member.reads}" in service["depends_on"]
+
+
+def test_each_function_gets_only_the_secrets_it_uses(infra: Infra) -> None:
+    # The defaults need none: offline providers, no platform, no webhook secret.
     assert all(service.secret_env == () for service in infra.services.values())
-    chosen = {"trend_sources": ["bundled", "youtube"], "analyzer": "gemini", "tts": "google"}
+    chosen = {
+        "trend_sources": ["bundled", "youtube"],
+        "analyzer": "gemini",
+        "tts": "google",
+        "publish_platforms": ["youtube"],
+        "youtube_client_id": "1234-abc.apps.googleusercontent.com",
+        "webhook_secret_enabled": True,
+    }
     deployment = dataclasses.replace(DEFAULT, variables=chosen)
-    needed = (
+    providers = (
         "TRENDREEL_GEMINI_API_KEY",
         "TRENDREEL_GOOGLE_TTS_API_KEY",
         "TRENDREEL_YOUTUBE_API_KEY",
     )
-    for name, service in resolve(deployment).services.items():
-        assert service.secret_env == (needed if name in STAGES else ()), name
+    youtube = ("TRENDREEL_YOUTUBE_ACCOUNT", "TRENDREEL_YOUTUBE_CLIENT_SECRET")
+    expected = {stage: providers for stage in STAGES} | {
+        "publish": youtube,
+        "metrics": youtube,
+        "webhooks": ("TRENDREEL_WEBHOOK_SECRET",),  # signs with it
+        "api": ("TRENDREEL_WEBHOOK_SECRET",),  # refuses a config webhook_url without one
+        "sweeper": (),
+    }
+    assert {name: s.secret_env for name, s in resolve(deployment).services.items()} == expected
+    tiktok = resolve(dataclasses.replace(DEFAULT, variables={"publish_platforms": ["tiktok"]}))
+    assert tiktok.services["publish"].secret_env == (
+        "TRENDREEL_TIKTOK_ACCOUNT",
+        "TRENDREEL_TIKTOK_CLIENT_SECRET",
+    )
+
+
+def test_a_platform_is_published_to_only_with_its_oauth_client(tf: Terraform) -> None:
+    lifecycle = block(tf.resource("google_cloud_run_v2_service", "function"), "lifecycle")
+    conditions = [check["condition"] for check in lifecycle["precondition"]]
+    for platform, client in (("youtube", "youtube_client_id"), ("tiktok", "tiktok_client_key")):
+        expected = f'${{!contains(var.publish_platforms, "{platform}") || var.{client} != null}}'
+        assert expected in conditions, platform
