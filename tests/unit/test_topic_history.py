@@ -4,6 +4,7 @@ the bundled trends and analysing them offline, as a scheduler three times a day 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,6 +19,12 @@ from trendreel.bootstrap import Runtime
 from trendreel.config import apply_overrides, load_default_config
 from trendreel.delivery import Delivery
 from trendreel.models import Job, Stage, TaskPayload, TrendReport, Trigger
+from trendreel.models.publishing import (
+    MetricReading,
+    Publication,
+    PublicationStatus,
+    PublishPlatform,
+)
 from trendreel.providers.trends.bundled import BundledTrendSource
 from trendreel.runner import StageRunner
 from trendreel.settings import Settings
@@ -147,3 +154,40 @@ def test_the_in_process_render_has_no_history(tmp_path: Path) -> None:
     result = analyse(job.spec(), ctx)
     assert result.summary["chosen_topic"] == "phone battery"
     assert result.summary["skipped_topics"] == []
+
+
+def _read(views: int) -> Callable[[Job], Job]:
+    """What the metrics collector leaves on a published job: a 24 h reading of ``views``."""
+
+    def published(job: Job) -> Job:
+        at = job.updated_at
+        reading = MetricReading(checkpoint="24h", read_at=at, views=views, likes=0, comments=0)
+        pub = Publication(
+            platform=PublishPlatform.YOUTUBE,
+            status=PublicationStatus.PUBLISHED,
+            requested_at=at,
+            updated_at=at,
+            published_at=at,
+            metrics=[reading],
+        )
+        return job.model_copy(update={"publications": {PublishPlatform.YOUTUBE: pub}})
+
+    return published
+
+
+def test_a_topic_whose_video_did_well_comes_back_once_out_of_the_repeat_window(
+    tmp_path: Path,
+) -> None:
+    clock = Clock()
+    rt = runtime(tmp_path, clock)
+    jobs = three_runs(rt, clock, "everyday tech tips")
+    views = [800, 1000, 6000]  # the third video did best
+    for job, count in zip(jobs, views, strict=True):
+        rt.store.update(job.id, _read(count))
+
+    clock.now = START + timedelta(days=10)  # every topic is out of the 7-day window
+    later = scheduled_job(rt, "everyday tech tips")
+
+    assert labels_of(later) == labels_of(jobs[2])
+    why = reason(rt, later)
+    assert f"(job {jobs[2].id}) reached 6,000 views, 6.0x the theme's median of 1,000" in why

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from trendreel.models.config import ThemeConfig
 from trendreel.models.publishing import Publication, PublishPlatform
 from trendreel.models.stages import JobSpec, Stage
-from trendreel.models.trends import TopicRecord, UsedTopic
+from trendreel.models.trends import TopicRecord, UsedTopic, VideoResult
 
 INITIALIZATION = "initialization"
 TOTAL_STAGES = len(Stage)
@@ -144,7 +144,27 @@ class Job(BaseModel):
         )
 
     def used_topic(self) -> UsedTopic | None:
-        return UsedTopic(job_id=self.id, topic=self.topic) if self.topic is not None else None
+        if self.topic is None:
+            return None
+        return UsedTopic(job_id=self.id, topic=self.topic, result=self.video_result())
+
+    def video_result(self) -> VideoResult | None:
+        """The best-read publication's latest numbers (None until one has been read)."""
+        latest = [
+            (pub.platform.value, pub.metrics[-1])
+            for pub in self.publications.values()
+            if pub.metrics
+        ]
+        if not latest:
+            return None
+        platform, reading = max(latest, key=lambda pair: pair[1].views)
+        return VideoResult(
+            platform=platform,
+            checkpoint=reading.checkpoint,
+            views=reading.views,
+            likes=reading.likes,
+            comments=reading.comments,
+        )
 
     def next_stage(self) -> Stage | None:
         """The first stage not yet completed, in pipeline order."""

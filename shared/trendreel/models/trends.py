@@ -154,11 +154,23 @@ class TopicRecord(BaseModel):
         return None if raw is None else cls.model_validate(raw)
 
 
+class VideoResult(BaseModel):
+    """How the video an earlier job made did on the channel: its best publication's numbers at
+    their latest reading (1 h, 24 h or 7 d after publishing)."""
+
+    platform: str
+    checkpoint: str
+    views: int = Field(ge=0)
+    likes: int = Field(ge=0)
+    comments: int = Field(ge=0)
+
+
 class UsedTopic(BaseModel):
-    """A topic an earlier job chose."""
+    """A topic an earlier job chose, and, once its video was published and read, its result."""
 
     job_id: str
     topic: TopicRecord
+    result: VideoResult | None = None
 
 
 class TrendReport(BaseModel):

@@ -1,10 +1,11 @@
 """Stage 2: turn the collected items into a trend report and choose this video's topic.
 
 The analyzer proposes a topic that fits the theme; the stage then reads the topics that recent
-jobs on the same theme chose (``ctx.topics``) and takes the analyzer's next preference when the
-proposal was used within ``topic_repeat_days`` and has not grown ``topic_regrowth_factor``
-times since. The chosen topic's record goes in the result's summary, and the runner keeps it on
-the job for the jobs after it.
+jobs on the same theme chose (``ctx.topics``), with how their videos did once published. A topic
+like one whose video did well on the channel is preferred (``channel_results``); then the
+analyzer's next preference is taken when the choice was used within ``topic_repeat_days`` and
+has not grown ``topic_regrowth_factor`` times since. The chosen topic's record goes in the
+result's summary, and the runner keeps it on the job for the jobs after it.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 
 from trendreel.models import JobSpec, Stage, StageResult, TrendCollection
 from trendreel.models.trends import TOPIC_SUMMARY_KEY, UsedTopic
+from trendreel.providers.llm.channel_results import favour_results
 from trendreel.providers.llm.topic_reason import ident
 from trendreel.providers.llm.topic_repeats import RepeatPolicy, avoid_repeats, record_of
 from trendreel.stages import keys, trend_collection
@@ -22,8 +24,10 @@ from trendreel.stages.context import StageContext, get_model, key, put_model
 
 STAGE = Stage.TREND_ANALYSIS
 OUTPUT = keys.REPORT
-#: Past topics read per job: three runs a day for a week, with room to spare.
+#: Past topics read per job: three runs a day for a fortnight, with room to spare.
 HISTORY_LIMIT = 50
+#: How far back the channel's results count (repeats use their own, shorter window).
+RESULTS_DAYS = 30.0
 
 
 def run(job: JobSpec, ctx: StageContext) -> StageResult:
@@ -38,7 +42,9 @@ def run(job: JobSpec, ctx: StageContext) -> StageResult:
     items = {ident(i): i for i in collection.items}
     theme = job.config.config.theme
     history = _history(job, ctx, policy, now)
-    report, skipped = avoid_repeats(proposed, theme, items, history, policy)
+    favoured = favour_results(proposed, theme, items, history)
+    recent = [u for u in history if u.topic.chosen_at >= now - timedelta(days=policy.days)]
+    report, skipped = avoid_repeats(favoured, theme, items, recent, policy)
     out = put_model(ctx.blobs, key(job.job_id, STAGE, OUTPUT), report)
     summary: dict[str, object] = {
         "chosen_topic": report.chosen_topic.label,
@@ -56,9 +62,7 @@ def _history(
     job: JobSpec, ctx: StageContext, policy: RepeatPolicy, now: datetime
 ) -> list[UsedTopic]:
     """Topics recent jobs on this theme chose, newest first (this job's own never counts)."""
-    if policy.days <= 0:
-        return []
-    since = now - timedelta(days=policy.days)
+    since = now - timedelta(days=max(policy.days, RESULTS_DAYS))
     theme = job.config.config.theme
     used = ctx.topics.recent_topics(theme, since=since, limit=HISTORY_LIMIT)
     return [u for u in used if u.job_id != job.job_id]
