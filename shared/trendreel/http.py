@@ -157,50 +157,58 @@ def parse_task(
     )
 
 
-def parse_delivery(
-    request: flask.Request, stage: Stage, max_bytes: int
-) -> Delivery | flask.Response:
-    parsed = parse_task(request, TaskPayload, max_bytes)
-    if isinstance(parsed, flask.Response):
-        return parsed
-    if parsed.payload.stage != stage:
-        return error_response(
-            400,
-            "wrong_stage",
-            f"this function runs {stage.value}, not {parsed.payload.stage.value}",
-        )
-    return parsed
-
-
 def to_response(outcome: Outcome) -> flask.Response:
     headers = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else None
     return json_response(outcome.status, outcome.body, headers)
 
 
-def stage_handler(stage: Stage, runtime: FunctionRuntime | None = None) -> Handler:
-    """The HTTP entry point of one stage function."""
+def task_handler(
+    function: str,
+    model: type[T],
+    serve: Callable[[Runtime, TaskDelivery[T]], Outcome],
+    bind: Callable[[TaskDelivery[T]], dict[str, object]],
+    runtime: FunctionRuntime | None = None,
+) -> Handler:
+    """The HTTP entry point of a function the queue delivers ``model`` tasks to (a stage,
+    publish, webhooks): the caller checked, the task parsed, ``serve`` run with the delivery's
+    fields bound to every log line, its outcome answered with the table above."""
     own = runtime or FunctionRuntime()
 
     def handle(request: flask.Request) -> flask.Response:
         rt = own.for_request(request)
-        with logs.request_context(request, rt.settings, function=stage.value):
-            denied = check_caller(request, rt, stage.value)
+        with logs.request_context(request, rt.settings, function=function):
+            denied = check_caller(request, rt, function)
             if denied is not None:
                 return denied
-            parsed = parse_delivery(request, stage, rt.settings.max_body_bytes)
+            parsed = parse_task(request, model, rt.settings.max_body_bytes)
             if isinstance(parsed, flask.Response):
                 return parsed
-            from trendreel.runner import StageRunner  # the media stack loads on first delivery
-
-            with logs.bound(
-                job_id=parsed.payload.job_id,
-                stage=stage.value,
-                generation=parsed.payload.generation,
-                attempt=parsed.retry_count + 1,
-            ):
-                outcome = StageRunner(rt).handle(parsed)
+            with logs.bound(**bind(parsed), attempt=parsed.retry_count + 1):
+                outcome = serve(rt, parsed)
                 log.info("delivery answered %d: %s", outcome.status, outcome.body.get("result"))
                 return to_response(outcome)
 
-    handle.__name__ = f"handle_{stage.value}"
+    handle.__name__ = f"handle_{function}"
     return handle
+
+
+def stage_handler(stage: Stage, runtime: FunctionRuntime | None = None) -> Handler:
+    """The HTTP entry point of one stage function."""
+
+    def serve(rt: Runtime, d: Delivery) -> Outcome:
+        if d.payload.stage != stage:
+            body = {"error": {"code": "wrong_stage", "message": f"this function runs "
+                              f"{stage.value}, not {d.payload.stage.value}"}}  # fmt: skip
+            return Outcome(400, body)
+        from trendreel.runner import StageRunner  # the media stack loads on first delivery
+
+        return StageRunner(rt).handle(d)
+
+    def bind(d: Delivery) -> dict[str, object]:
+        return {
+            "job_id": d.payload.job_id,
+            "stage": stage.value,
+            "generation": d.payload.generation,
+        }
+
+    return task_handler(stage.value, TaskPayload, serve, bind, runtime)

@@ -7,40 +7,22 @@ with backoff, 400 not a publish task, 401/403 a caller that is not the queue.
 
 from __future__ import annotations
 
-import logging
-
-import flask
-
-from trendreel import logs
-from trendreel.http import FunctionRuntime, Handler, check_caller, parse_task, to_response
+from trendreel.bootstrap import Runtime
+from trendreel.delivery import Outcome, TaskDelivery
+from trendreel.http import FunctionRuntime, Handler, task_handler
 from trendreel.models.publishing import PublishTask
 from trendreel.tasks import PUBLISH
 
-log = logging.getLogger(__name__)
-
 
 def publish_handler(runtime: FunctionRuntime | None = None) -> Handler:
-    own = runtime or FunctionRuntime()
+    def serve(rt: Runtime, d: TaskDelivery[PublishTask]) -> Outcome:
+        from trendreel.publishing.runner import PublishRunner  # media probe loads lazily
 
-    def handle_publish(request: flask.Request) -> flask.Response:
-        rt = own.for_request(request)
-        with logs.request_context(request, rt.settings, function=PUBLISH):
-            denied = check_caller(request, rt, PUBLISH)
-            if denied is not None:
-                return denied
-            parsed = parse_task(request, PublishTask, rt.settings.max_body_bytes)
-            if isinstance(parsed, flask.Response):
-                return parsed
-            from trendreel.publishing.runner import PublishRunner  # media probe loads lazily
+        return PublishRunner(rt).handle(d)
 
-            with logs.bound(
-                job_id=parsed.payload.job_id,
-                stage=f"{PUBLISH}:{parsed.payload.platform.value}",
-                generation=parsed.payload.generation,
-                attempt=parsed.retry_count + 1,
-            ):
-                outcome = PublishRunner(rt).handle(parsed)
-                log.info("delivery answered %d: %s", outcome.status, outcome.body.get("result"))
-                return to_response(outcome)
+    def bind(d: TaskDelivery[PublishTask]) -> dict[str, object]:
+        task = d.payload
+        stage = f"{PUBLISH}:{task.platform.value}"
+        return {"job_id": task.job_id, "stage": stage, "generation": task.generation}
 
-    return handle_publish
+    return task_handler(PUBLISH, PublishTask, serve, bind, runtime)
