@@ -28,6 +28,18 @@ Callers reach the services as in production: Cloud Tasks and Cloud Scheduler at 
 URLs (in-project sources), clients and on-call at the api's public address with an API key or an
 allow-listed account's ID token.
 
+What a test deployment supplies beyond infra/, each kept apart from infra's own values (a name
+infra/ sets cannot be supplied: ``instance_env`` refuses the clash):
+
+- ``secrets``: Secret Manager's versions, by secret (``youtube_account``, ``webhook_secret``,
+  ...). A service gets ``TRENDREEL_<SECRET>`` for each secret infra/ mounts on it
+  (``ServiceSpec.secret_env``) and nothing else; a mounted secret without a value stops the
+  start, as a revision referencing a secret without a version does not start.
+- ``overrides``: per function, settings that point it at the platforms' doubles instead of the
+  real APIs (``TRENDREEL_YOUTUBE_BASE_URL``, ...); infra/ leaves them at their defaults.
+- ``internet``: a ``PublicInternet`` every function reaches, as Cloud Run's egress reaches the
+  internet (webhook receivers live there).
+
 One command runs a job end to end and prints what Firestore and Cloud Storage hold::
 
     python -m tests.e2e.gcp_stack demo
@@ -38,7 +50,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import secrets
 import shutil
 import signal
 import sys
@@ -49,6 +60,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from secrets import token_hex, token_urlsafe
 from typing import Any
 
 import httpx
@@ -58,7 +70,8 @@ from tests.contract import gcp_fixtures
 from tests.e2e.conftest import finished, short_config
 from tests.support.cloud_run.edge import CloudRunEdge, free_port, start_edges
 from tests.support.cloud_run.identity import GoogleIdentity
-from tests.support.cloud_run.infra import INFRA, Deployment, resolve
+from tests.support.cloud_run.infra import INFRA, Deployment, load_spec, resolve
+from tests.support.cloud_run.internet import PublicInternet
 from tests.support.cloud_run.scheduler import SchedulerDriver
 from tests.support.cloud_run.spec import Infra, ServiceSpec
 
@@ -68,7 +81,7 @@ PROJECT_NUMBER = "123456789012"
 LOCATION = gcp_fixtures.LOCATION
 REPO = Path(__file__).resolve().parents[2]
 STAGES = ("trend_collection", "trend_analysis", "content_generation", "composition", "review")
-FUNCTIONS = ("api", *STAGES, "sweeper")
+FUNCTIONS = tuple(load_spec()["services"])  # every service infra/services.yaml deploys
 ONCALL_SA = f"oncall@{PROJECT}.iam.gserviceaccount.com"
 # Inherited from this process: what any program needs, never a trendreel or Google setting.
 _INHERITED = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -84,18 +97,31 @@ class Emulators:
 class GcpStack:
     """The emulators, the identity double and one edge per function; stops them all."""
 
-    def __init__(self, variables: Mapping[str, Any] | None = None) -> None:
-        self.api_key = "trk_" + secrets.token_urlsafe(32)  # this run only; sent, never logged
-        self.bucket_name = f"trendreel-e2e-{secrets.token_hex(6)}"
-        self.dir = Path(tempfile.mkdtemp(prefix="trendreel-gcp-stack-"))
+    def __init__(
+        self,
+        variables: Mapping[str, Any] | None = None,
+        *,
+        secrets: Mapping[str, str] | None = None,
+        overrides: Mapping[str, Mapping[str, str]] | None = None,
+        internet: PublicInternet | None = None,
+    ) -> None:
+        self.overrides = {name: dict(env) for name, env in (overrides or {}).items()}
+        unknown = sorted(set(self.overrides) - set(FUNCTIONS))
+        if unknown:
+            raise ValueError(f"overrides for functions infra/ does not deploy: {unknown}")
+        self.secret_values = dict(secrets or {})  # values never printed
+        self.internet = internet
+        self.api_key = "trk_" + token_urlsafe(32)  # this run only; sent, never logged
+        self.bucket_name = f"trendreel-e2e-{token_hex(6)}"
         self.variables = dict(variables or {})
+        self._urls = {name: f"http://{HOST}:{free_port()}" for name in FUNCTIONS}
+        self.infra: Infra = self.resolve()  # before anything is made: a bad variable raises
         self.identity = GoogleIdentity()
         self.scheduler = SchedulerDriver(self.identity)
         self.edges: dict[str, CloudRunEdge] = {}
         self._revisions = 0
         self._emulators: dict[str, Any] = {}
-        self._urls = {name: f"http://{HOST}:{free_port()}" for name in FUNCTIONS}
-        self.infra: Infra = self.resolve()
+        self.dir = Path(tempfile.mkdtemp(prefix="trendreel-gcp-stack-"))
 
     # -- what infra/ deploys, here -------------------------------------------------------------
 
@@ -191,12 +217,13 @@ class GcpStack:
 
     def platform_env(self, spec: ServiceSpec) -> dict[str, str]:
         """What the platform gives a container beyond infra's environment: Google's APIs (here
-        the emulators and the identity double) and a home and /tmp of its own."""
+        the emulators and the identity double), a home and /tmp of its own, the secrets infra/
+        mounts on it, the internet; and this test deployment's overrides for it."""
         tmp = self.dir / "tmp" / spec.name
         tmp.mkdir(parents=True, exist_ok=True)
         e = self.emulators
         inherited = {k: os.environ[k] for k in _INHERITED if k in os.environ}
-        return {
+        given = {
             **inherited,
             "HOME": str(self.dir / "home"),
             "TMPDIR": str(tmp),
@@ -205,7 +232,28 @@ class GcpStack:
             "STORAGE_EMULATOR_HOST": e.storage.endpoint,
             "CLOUD_TASKS_EMULATOR_HOST": e.tasks.host,
             "TRENDREEL_GOOGLE_CERTS_URL": self.identity.certs_url,
+            **(self.internet.env() if self.internet is not None else {}),
+            **self.secret_env(spec),
         }
+        overrides = self.overrides.get(spec.name, {})
+        # Overrides add settings; they replace neither the platform's nor a secret (nor infra's
+        # own values: instance_env refuses those).
+        replaced = sorted(set(overrides) & set(given))
+        if replaced:
+            raise ValueError(f"overrides of {spec.name} would replace {replaced}")
+        return given | overrides
+
+    def secret_env(self, spec: ServiceSpec) -> dict[str, str]:
+        """The Secret Manager values infra/ mounts on ``spec``'s service, under the names it
+        mounts them as (functions.tf: TRENDREEL_<SECRET>)."""
+        mounted = {name: name.removeprefix("TRENDREEL_").lower() for name in spec.secret_env}
+        missing = sorted(secret for secret in mounted.values() if secret not in self.secret_values)
+        if missing:
+            raise ValueError(
+                f"{spec.name} mounts secrets with no version in this deployment: {missing} "
+                "(a revision referencing a secret without a version does not start)"
+            )
+        return {name: self.secret_values[secret] for name, secret in mounted.items()}
 
     def redeploy(self, function: str, **variables: Any) -> CloudRunEdge:
         """Apply infra/ again with other variables and roll ``function`` out: a new revision
@@ -385,7 +433,10 @@ def main(argv: list[str]) -> int:
     logging.getLogger("gcp_storage_emulator").setLevel(logging.CRITICAL)
     started = time.monotonic()
     try:
-        print("starting the Firestore, Cloud Storage and Cloud Tasks emulators and 7 functions,")
+        print(
+            "starting the Firestore, Cloud Storage and Cloud Tasks emulators and "
+            f"{len(FUNCTIONS)} functions,"
+        )
         print("each behind a Cloud Run edge configured from infra/services.yaml")
         with GcpStack() as stack:
             print(f"ready in {time.monotonic() - started:.1f} s")
