@@ -48,28 +48,30 @@ def _publication(platform: str, status: str) -> dict[str, Any]:
     return {"platform": platform, "status": status, "url": url, "remote_id": None, "error": None}
 
 
-NEW_SHAPE: dict[str, Any] = {
-    "count": 3,
-    "videos": [
-        _video(
-            "20250314T120300-0000000c", "published", duration_seconds=75,
-            created_at=_ago(minutes=3, seconds=10),
-            publications=[_publication("youtube", "published"),
-                          _publication("tiktok", "uploading")],
-        ),
-        _video("20250314T120200-0000000b", "approved", duration_seconds=34.6,
-               theme="budget travel hacks", created_at=_ago(days=5, hours=1)),
-        _video("20250314T120100-0000000a", "rejected", duration_seconds=None,
-               theme="cozy autumn recipes", review_reason="off-topic"),
-    ],
-    "next_cursor": "20250314T120100-0000000a",
-}  # fmt: skip
+def new_shape() -> dict[str, Any]:
+    """Made when a test runs: the ages it shows are measured from now."""
+    return {
+        "count": 3,
+        "videos": [
+            _video(
+                "20250314T120300-0000000c", "published", duration_seconds=75,
+                created_at=_ago(minutes=3, seconds=10),
+                publications=[_publication("youtube", "published"),
+                              _publication("tiktok", "uploading")],
+            ),
+            _video("20250314T120200-0000000b", "approved", duration_seconds=34.6,
+                   theme="budget travel hacks", created_at=_ago(days=5, hours=1)),
+            _video("20250314T120100-0000000a", "rejected", duration_seconds=None,
+                   theme="cozy autumn recipes", review_reason="off-topic"),
+        ],
+        "next_cursor": "20250314T120100-0000000a",
+    }  # fmt: skip
 
 
 def test_the_extended_shape_shows_status_duration_and_each_publication(
     http_fixture: FixtureServer, trendreel: Trendreel
 ) -> None:
-    http_fixture.add("GET", "/videos", Scripted.json(NEW_SHAPE))
+    http_fixture.add("GET", "/videos", Scripted.json(new_shape()))
 
     run = trendreel("videos", "list", "--api", http_fixture.url)
 
@@ -116,7 +118,12 @@ def test_todays_api_shape_is_shown_from_its_review_status(api: Api, trendreel: T
 def test_the_status_filter_and_limit_reach_the_api(
     http_fixture: FixtureServer, trendreel: Trendreel
 ) -> None:
-    published = {**NEW_SHAPE, "count": 1, "videos": NEW_SHAPE["videos"][:1], "next_cursor": None}
+    published = {
+        **new_shape(),
+        "count": 1,
+        "videos": new_shape()["videos"][:1],
+        "next_cursor": None,
+    }
     http_fixture.add("GET", "/videos", Scripted.json(published))
 
     run = trendreel("videos", "list", "--status", "published", "--limit", "1",
@@ -129,18 +136,19 @@ def test_the_status_filter_and_limit_reach_the_api(
 def test_json_prints_the_api_body_exactly(
     http_fixture: FixtureServer, trendreel: Trendreel
 ) -> None:
-    http_fixture.add("GET", "/videos", Scripted.json(NEW_SHAPE))
+    shape = new_shape()
+    http_fixture.add("GET", "/videos", Scripted.json(shape))
 
     run = trendreel("videos", "list", "--json", "--api", http_fixture.url)
 
-    assert json.loads(run.out) == NEW_SHAPE
-    assert run.out == json.dumps(NEW_SHAPE, indent=2) + "\n"
+    assert json.loads(run.out) == shape
+    assert run.out == json.dumps(shape, indent=2) + "\n"
 
 
 def test_a_narrow_terminal_shares_the_room_between_theme_and_publications(
     http_fixture: FixtureServer, trendreel: Trendreel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    http_fixture.add("GET", "/videos", Scripted.json(NEW_SHAPE))
+    http_fixture.add("GET", "/videos", Scripted.json(new_shape()))
     monkeypatch.setenv("COLUMNS", "72")
 
     run = trendreel("videos", "list", "--api", http_fixture.url)

@@ -27,8 +27,11 @@ MAIN = Path(__file__).resolve().parents[3] / "functions" / "webhooks" / "main.py
 
 
 class Clock:
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
+    """Starts at the real time it is made (signatures are checked against real time, and a
+    suite may reach this test minutes after import), and moves only when told."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now or datetime.now(UTC).replace(microsecond=0)
 
     def __call__(self) -> datetime:
         return self.now
