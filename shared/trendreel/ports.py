@@ -88,9 +88,10 @@ class JobStore(TopicHistory, Protocol):
         """Pending or running jobs not updated since ``updated_before`` (for the sweeper)."""
         ...
 
-    def metrics_due(self, *, due_before: datetime, limit: int) -> list[Job]:
-        """Jobs with a published video whose next metrics reading is due at or before
-        ``due_before`` (``Job.metrics_due_at``), earliest first; cost proportional to ``limit``."""
+    def publications_due(self, *, due_before: datetime, limit: int) -> list[Job]:
+        """Jobs with a publication that needs a look at or before ``due_before`` (a metrics
+        reading, a queued post to re-drive: ``Job.publications_due_at``), earliest first; cost
+        proportional to ``limit``."""
         ...
 
     def ping(self) -> None:

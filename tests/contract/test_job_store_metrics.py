@@ -1,4 +1,5 @@
-"""JobStore.metrics_due: published videos whose next metrics reading is due, on every adapter."""
+"""JobStore.publications_due: jobs whose publications need a look (a reading, a re-drive),
+on every adapter."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 
 
 def _due_at(job: Job, when: datetime | None) -> Job:
-    return job.model_copy(update={"metrics_due_at": when})
+    return job.model_copy(update={"publications_due_at": when})
 
 
 def set_due(when: datetime | None) -> Callable[[Job], Job]:
@@ -30,9 +31,9 @@ def test_only_jobs_due_by_then_come_back_earliest_first(job_store: JobStore) -> 
                       (later, NOW + timedelta(hours=1)), (none, None)):  # fmt: skip
         job_store.create(job)
         job_store.update(job.id, set_due(when))
-    due = job_store.metrics_due(due_before=NOW, limit=10)
+    due = job_store.publications_due(due_before=NOW, limit=10)
     assert [j.id for j in due] == [early.id, late.id]
-    assert [j.id for j in job_store.metrics_due(due_before=NOW, limit=1)] == [early.id]
+    assert [j.id for j in job_store.publications_due(due_before=NOW, limit=1)] == [early.id]
 
 
 def test_a_reading_moves_the_job_to_its_next_checkpoint(job_store: JobStore) -> None:
@@ -41,7 +42,7 @@ def test_a_reading_moves_the_job_to_its_next_checkpoint(job_store: JobStore) -> 
     job_store.create(job)
     job_store.update(job.id, lambda j: _due_at(j, NOW - timedelta(seconds=1)))
     job_store.update(job.id, lambda j: _due_at(j, NOW + timedelta(hours=23)))
-    assert job_store.metrics_due(due_before=NOW, limit=10) == []
+    assert job_store.publications_due(due_before=NOW, limit=10) == []
     job_store.update(job.id, lambda j: _due_at(j, None))
-    assert job_store.metrics_due(due_before=NOW + timedelta(days=30), limit=10) == []
+    assert job_store.publications_due(due_before=NOW + timedelta(days=30), limit=10) == []
     assert transitions.next_due(NOW, {"1h", "24h", "7d"}) is None

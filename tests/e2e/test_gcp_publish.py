@@ -196,7 +196,7 @@ def moved_back(stack: GcpStack, job_id: str, by: timedelta) -> Job:
             }
             moved[platform] = pub.model_copy(update=times)
         due = min(p.metrics_due_at for p in moved.values() if p.metrics_due_at is not None)
-        return job.model_copy(update={"publications": moved, "metrics_due_at": due})
+        return job.model_copy(update={"publications": moved, "publications_due_at": due})
 
     return store.update(job_id, earlier)
 

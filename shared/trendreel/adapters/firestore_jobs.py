@@ -8,8 +8,9 @@ Layout::
         theme_key     the theme as topic history compares it (``models.job.theme_key``)
         topic_at      when the job chose its topic, a timestamp; absent until it has one, so
                       the topic-history query never reads jobs without one
-        metrics_due_at  when a published video's next metrics reading is due, a timestamp;
-                      absent when none is (the metrics collector's range query)
+        publications_due_at  when a publication next needs a look (a metrics reading, a
+                      queued post to re-drive), a timestamp; absent when none does (the
+                      collector's and the sweeper's range query)
         job           the whole Job as JSON (mode="json"), so every field and offset round-trips
     {collection}_idempotency/{sha256(key)}
         job_id, created_at
@@ -78,8 +79,8 @@ def _encode(job: Job) -> tuple[dict[str, Any], dict[str, Any]]:
     }
     if job.topic is not None:
         doc["topic_at"] = job.topic.chosen_at
-    if job.metrics_due_at is not None:
-        doc["metrics_due_at"] = job.metrics_due_at
+    if job.publications_due_at is not None:
+        doc["publications_due_at"] = job.publications_due_at
     return doc, data
 
 
@@ -273,17 +274,19 @@ class FirestoreJobStore:
         jobs = self._fetch(query, f"read recent topics for theme {theme!r}")
         return [used for job in jobs if (used := job.used_topic()) is not None]
 
-    def metrics_due(self, *, due_before: datetime, limit: int) -> list[Job]:
+    def publications_due(self, *, due_before: datetime, limit: int) -> list[Job]:
         check_limit(limit, MAX_PAGE)
         if due_before.utcoffset() is None:
             raise ValueError(f"timezone-aware datetime required, got {due_before.isoformat()}")
         # One field, range and order: served by Firestore's single-field index.
         query = (
-            self._jobs.where(filter=FieldFilter("metrics_due_at", "<=", due_before.astimezone(UTC)))
-            .order_by("metrics_due_at")
+            self._jobs.where(
+                filter=FieldFilter("publications_due_at", "<=", due_before.astimezone(UTC))
+            )
+            .order_by("publications_due_at")
             .limit(limit)
         )
-        return self._fetch(query, "find videos whose metrics are due")
+        return self._fetch(query, "find publications due a look")
 
     def ping(self) -> None:
         try:

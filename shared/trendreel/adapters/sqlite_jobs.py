@@ -52,10 +52,10 @@ _SCHEMA = (
 )
 #: Columns added after the first release: a file made before them gets them on open (NULL in
 #: old rows, which chose no recorded topic, so the topic query rightly never finds them).
-_ADDED_COLUMNS = {"theme_key": "TEXT", "topic_at": "TEXT", "metrics_due_at": "TEXT"}
+_ADDED_COLUMNS = {"theme_key": "TEXT", "topic_at": "TEXT", "publications_due_at": "TEXT"}
 _ADDED_INDEXES = (
     "CREATE INDEX IF NOT EXISTS jobs_theme_topic ON jobs (theme_key, topic_at)",
-    "CREATE INDEX IF NOT EXISTS jobs_metrics_due ON jobs (metrics_due_at)",
+    "CREATE INDEX IF NOT EXISTS jobs_publications_due ON jobs (publications_due_at)",
 )
 
 
@@ -79,7 +79,7 @@ def _ts(value: datetime) -> str:
 
 _INSERT = (
     "INSERT INTO jobs (id, status, idempotency_key, created_at, updated_at, theme_key, topic_at,"
-    " metrics_due_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " publications_due_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -92,7 +92,7 @@ def _row_values(job: Job) -> tuple[str | None, ...]:
         _ts(job.updated_at),
         theme_key(job.theme),
         _ts(job.topic.chosen_at) if job.topic is not None else None,
-        _ts(job.metrics_due_at) if job.metrics_due_at is not None else None,
+        _ts(job.publications_due_at) if job.publications_due_at is not None else None,
         job.model_dump_json(),
     )
 
@@ -252,7 +252,8 @@ class SqliteJobStore:
                 self._sql(
                     conn,
                     "UPDATE jobs SET status = ?, idempotency_key = ?, created_at = ?,"
-                    " updated_at = ?, theme_key = ?, topic_at = ?, metrics_due_at = ?, doc = ?"
+                    " updated_at = ?, theme_key = ?, topic_at = ?, publications_due_at = ?,"
+                    " doc = ?"
                     " WHERE id = ?",
                     (*_row_values(new), job_id),
                 )
@@ -308,12 +309,13 @@ class SqliteJobStore:
             ).fetchall()
         return [used for (doc,) in rows if (used := _parse(doc).used_topic()) is not None]
 
-    def metrics_due(self, *, due_before: datetime, limit: int) -> list[Job]:
+    def publications_due(self, *, due_before: datetime, limit: int) -> list[Job]:
         check_limit(limit, MAX_PAGE)
         with self._connection() as conn:
             rows = self._sql(
                 conn,
-                "SELECT doc FROM jobs WHERE metrics_due_at <= ? ORDER BY metrics_due_at, id"
+                "SELECT doc FROM jobs WHERE publications_due_at <= ?"
+                " ORDER BY publications_due_at, id"
                 " LIMIT ?",
                 (_ts(due_before), limit),
             ).fetchall()

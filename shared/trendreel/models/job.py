@@ -130,8 +130,9 @@ class Job(BaseModel):
     video: VideoFacts | None = None
     # The approved video's posts, one per platform (models.publishing).
     publications: dict[PublishPlatform, Publication] = Field(default_factory=dict)
-    # The earliest publication's next metrics reading (the collector's query); None: none due.
-    metrics_due_at: AwareDatetime | None = None
+    # When a publication next needs a look: a metrics reading, or a post still queued whose
+    # task may never have been created (the collector's and the sweeper's query). None: never.
+    publications_due_at: AwareDatetime | None = None
     created_at: AwareDatetime
     updated_at: AwareDatetime
 

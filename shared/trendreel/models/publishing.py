@@ -99,6 +99,9 @@ class Publication(BaseModel):
     metrics: list[MetricReading] = Field(default_factory=list)
     # When the next metrics reading is due (1 h, 24 h, 7 d after publishing); None: no more.
     metrics_due_at: AwareDatetime | None = None
+    # A queued post not claimed by then has its task queued again by the sweeper (its name is
+    # deterministic, so a task that exists is not duplicated); cleared by the first claim.
+    redrive_at: AwareDatetime | None = None
 
     @property
     def active(self) -> bool:

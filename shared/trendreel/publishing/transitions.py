@@ -25,6 +25,8 @@ from trendreel.models.publishing import (
 )
 from trendreel.providers.publish.base import PublishResult
 
+#: A queued post whose task has not started by then is queued again (a lost enqueue).
+REDRIVE_AFTER = timedelta(minutes=5)
 #: When the numbers are read, after publishing.
 CHECKPOINTS: tuple[tuple[str, timedelta], ...] = (
     ("1h", timedelta(hours=1)),
@@ -63,7 +65,7 @@ def request(
         ):
             continue
         publications[platform] = _asked(current, platform, privacy, publish_at, requested_by, now)
-    return job.model_copy(update={"publications": publications, "updated_at": now})
+    return _with_all(job, publications, now)
 
 
 def _asked(
@@ -84,6 +86,7 @@ def _asked(
         "error": None,
         "lease_holder": None,
         "lease_expires_at": None,
+        "redrive_at": now + REDRIVE_AFTER,
     }
     if current is None:
         return Publication(platform=platform, **fields)  # type: ignore[arg-type]
@@ -100,11 +103,16 @@ def _publication(job: Job, platform: PublishPlatform, generation: int) -> Public
 
 def _with(job: Job, pub: Publication, now: datetime) -> Job:
     publications = {**job.publications, pub.platform: pub.model_copy(update={"updated_at": now})}
-    due = [p.metrics_due_at for p in publications.values() if p.metrics_due_at is not None]
+    return _with_all(job, publications, now)
+
+
+def _with_all(job: Job, publications: dict[PublishPlatform, Publication], now: datetime) -> Job:
+    """The job with these publications, and when the earliest of them next needs a look."""
+    due = [t for p in publications.values() for t in (p.metrics_due_at, p.redrive_at) if t]
     update = {
         "publications": publications,
         "updated_at": now,
-        "metrics_due_at": min(due, default=None),
+        "publications_due_at": min(due, default=None),
     }
     return job.model_copy(update=update)
 
@@ -132,6 +140,7 @@ def claim(
             "lease_expires_at": now + timedelta(seconds=lease_seconds),
             "attempts": pub.attempts + 1,
             "started_at": pub.started_at or now,
+            "redrive_at": None,  # the delivery protocol has it now
         }
     )
     return _with(job, claimed, now)
@@ -199,6 +208,14 @@ def fail(
         }
     )
     return _with(job, updated, now)
+
+
+def redriven(job: Job, platform: PublishPlatform, now: datetime) -> Job:
+    """Its task was queued again: look again after another ``REDRIVE_AFTER`` if still queued."""
+    pub = job.publications.get(platform)
+    if pub is None or pub.status != PublicationStatus.QUEUED:
+        raise StaleDeliveryError(f"{platform.value} publication of {job.id} is not queued")
+    return _with(job, pub.model_copy(update={"redrive_at": now + REDRIVE_AFTER}), now)
 
 
 def add_reading(job: Job, platform: PublishPlatform, reading: MetricReading, now: datetime) -> Job:

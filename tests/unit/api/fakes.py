@@ -88,11 +88,15 @@ class FakeJobStore:
     def stuck(self, *, updated_before: datetime, limit: int) -> list[Job]:
         return []
 
-    def metrics_due(self, *, due_before: datetime, limit: int) -> list[Job]:
+    def publications_due(self, *, due_before: datetime, limit: int) -> list[Job]:
         with self._lock:
             jobs = list(self.jobs.values())
-        due = [j for j in jobs if j.metrics_due_at is not None and j.metrics_due_at <= due_before]
-        return sorted(due, key=lambda j: (j.metrics_due_at, j.id))[:limit]
+        due = [
+            j
+            for j in jobs
+            if j.publications_due_at is not None and j.publications_due_at <= due_before
+        ]
+        return sorted(due, key=lambda j: (j.publications_due_at, j.id))[:limit]
 
     def recent_topics(self, theme: str, *, since: datetime, limit: int) -> list[UsedTopic]:
         with self._lock:

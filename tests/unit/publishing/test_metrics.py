@@ -44,4 +44,4 @@ def test_a_collector_that_was_down_reads_the_latest_checkpoint_only(
     pub = rt.store.get(JOB).publications[YT]  # type: ignore[union-attr]
     assert [r.checkpoint for r in pub.metrics] == ["7d"]
     assert pub.metrics_due_at is None
-    assert rt.store.metrics_due(due_before=clock(), limit=10) == []
+    assert rt.store.publications_due(due_before=clock(), limit=10) == []
