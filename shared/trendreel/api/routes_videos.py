@@ -7,6 +7,8 @@ A video is a completed job; its id is the job id. Review moves only from ``gener
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import flask
 
 from trendreel import services
@@ -109,12 +111,33 @@ def publish(call: Call) -> flask.Response:
     body = inputs.parse_body(call.request, PublishBody, call.rt.settings.max_body_bytes)
     job = call.job("video_id")
     platforms = body.platforms or _target(job)
-    if body.publish_at is not None and body.publish_at <= call.rt.clock():
-        raise bad_request("invalid_publish_at", "publish_at must be in the future")
     privacy = body.privacy or Privacy(call.rt.settings.publish_privacy)
+    if body.publish_at is not None:
+        _check_schedule(call, body.publish_at, privacy, platforms)
     ask = services.PublishAsk(list(dict.fromkeys(platforms)), privacy, body.publish_at, "api")
     job = services.publish_video(call.rt, job.id, ask)
     return respond(202, _summary(call, job))
+
+
+def _check_schedule(
+    call: Call, publish_at: datetime, privacy: Privacy, platforms: list[PublishPlatform]
+) -> None:
+    """Scheduled publishing is YouTube's alone: the video is private until ``publish_at``,
+    then public (so public must be what was asked for). Refused before anything is queued."""
+    if publish_at <= call.rt.clock():
+        raise bad_request("invalid_publish_at", "publish_at must be in the future")
+    if PublishPlatform.TIKTOK in platforms:
+        raise bad_request(
+            "invalid_publish_at",
+            "TikTok's Direct Post has no scheduled publishing: publish to tiktok without "
+            "publish_at, or schedule youtube alone",
+        )
+    if privacy != Privacy.PUBLIC:
+        raise bad_request(
+            "invalid_publish_at",
+            f"a scheduled video stays private until publish_at and then turns public, but "
+            f"{privacy.value} was asked for: ask for privacy public, or drop publish_at",
+        )
 
 
 def _target(job: Job) -> list[PublishPlatform]:
