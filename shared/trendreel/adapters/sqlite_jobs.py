@@ -16,15 +16,13 @@ between threads, and nothing is left open when the store is dropped.
 from __future__ import annotations
 
 import sqlite3
-import threading
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
 from trendreel.adapters.job_queries import check_cursor, check_limit
-from trendreel.adapters.private_files import private_sqlite_file
+from trendreel.adapters.sqlite_file import BUSY_TIMEOUT_SECONDS, SqliteFile
 from trendreel.errors import JobNotFoundError, TrendreelError
 from trendreel.models import Job, JobStatus
 from trendreel.models.job import theme_key
@@ -32,7 +30,6 @@ from trendreel.models.trends import UsedTopic
 from trendreel.ports import Mutation
 
 MAX_PAGE = 100
-BUSY_TIMEOUT_SECONDS = 10.0
 
 _SCHEMA = (
     """
@@ -101,6 +98,12 @@ def _parse(doc: str) -> Job:
     return Job.model_validate_json(doc)
 
 
+def _create_schema(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA:
+        conn.execute(statement)
+    _add_missing_columns(conn)
+
+
 def _add_missing_columns(conn: sqlite3.Connection) -> None:
     present = {row[1] for row in conn.execute("PRAGMA table_info(jobs)")}
     for name, kind in _ADDED_COLUMNS.items():
@@ -112,67 +115,19 @@ def _add_missing_columns(conn: sqlite3.Connection) -> None:
 
 class SqliteJobStore:
     def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
-        self.path = Path(path)
+        self._file = SqliteFile(path, _create_schema, busy_timeout=busy_timeout)
+        self.path = self._file.path
         self.busy_timeout = busy_timeout
-        self._ready = False
-        self._init_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"SqliteJobStore({str(self.path)!r})"
 
     # -- connections ---------------------------------------------------------------------------
 
-    def _open(self) -> sqlite3.Connection:
-        # isolation_level=None: no implicit transactions; every write says BEGIN IMMEDIATE.
-        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            conn.execute("PRAGMA synchronous = NORMAL")  # durable enough with WAL
-            if not self._ready:
-                self._init_schema(conn)
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
-    def _init_schema(self, conn: sqlite3.Connection) -> None:
-        with self._init_lock:
-            if self._ready:
-                return
-            self._enable_wal(conn)
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                for statement in _SCHEMA:
-                    conn.execute(statement)
-                _add_missing_columns(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                with suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-                raise
-            self._ready = True
-
-    def _enable_wal(self, conn: sqlite3.Connection) -> None:
-        # Switching the journal mode needs a moment alone with the file; a process opening it
-        # at the same time can make the switch fail with "locked", so try again briefly.
-        deadline = time.monotonic() + self.busy_timeout
-        while True:
-            try:
-                mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-                if str(mode).lower() != "wal":
-                    conn.execute("PRAGMA journal_mode = WAL")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
     @contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         try:
-            if not self._ready:
-                private_sqlite_file(self.path)
-            conn = self._open()
+            conn = self._file.open()
         except (sqlite3.Error, OSError) as exc:
             raise self._unavailable(exc) from exc
         with closing(conn):

@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
 from collections.abc import Iterator
-from contextlib import closing, contextmanager, suppress
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from trendreel.adapters.private_files import private_sqlite_file
+from trendreel.adapters.sqlite_file import BUSY_TIMEOUT_SECONDS, SqliteFile, write_transaction
 from trendreel.webhooks.errors import WebhookStoreUnavailableError
 from trendreel.webhooks.models import DeliveryRecord, Endpoint, Event
 from trendreel.webhooks.ports import MAX_ENDPOINTS
-
-BUSY_TIMEOUT_SECONDS = 10.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS endpoints (
@@ -70,51 +67,34 @@ def _endpoint_row(endpoint: Endpoint) -> tuple[Any, ...]:
     return endpoint.id, endpoint.kind, _ts(endpoint.created_at), secret, doc
 
 
+def _create_schema(conn: sqlite3.Connection) -> None:
+    for statement in _SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
+
+
 class SqliteWebhookStore:
     def __init__(self, path: Path, *, busy_timeout: float = BUSY_TIMEOUT_SECONDS) -> None:
-        self.path = Path(path)
+        self._file = SqliteFile(path, _create_schema, busy_timeout=busy_timeout)
+        self.path = self._file.path
         self.busy_timeout = busy_timeout
-        self._ready = False
-        self._init_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return f"SqliteWebhookStore({str(self.path)!r})"
 
     # -- plumbing ------------------------------------------------------------------------------
 
-    def _open(self) -> sqlite3.Connection:
-        if not self._ready:
-            private_sqlite_file(self.path)
-        conn = sqlite3.connect(self.path, timeout=self.busy_timeout, isolation_level=None)
-        try:
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
-            with self._init_lock:
-                if not self._ready:
-                    conn.execute("PRAGMA journal_mode = WAL")
-                    conn.executescript(_SCHEMA)
-                    self._ready = True
-        except BaseException:
-            conn.close()
-            raise
-        return conn
-
     @contextmanager
     def _connection(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
         """A connection for one call; ``write`` holds the write lock from the first read.
         SQLite failures become WebhookStoreUnavailableError naming the file, not its folder."""
         try:
-            with closing(self._open()) as conn:
+            with closing(self._file.open()) as conn:
                 if not write:
                     yield conn
                     return
-                conn.execute("BEGIN IMMEDIATE")
-                try:
+                with write_transaction(conn):
                     yield conn
-                except BaseException:
-                    with suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                    raise
-                conn.execute("COMMIT")
         except (sqlite3.Error, OSError) as exc:
             message = f"webhook store {self.path.name} is unusable: {type(exc).__name__}: {exc}"
             raise WebhookStoreUnavailableError(message) from exc
