@@ -76,6 +76,26 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+#: Attempts at binding the in-process storage emulator to a free port.
+STORAGE_START_ATTEMPTS = 3
+
+
+def _started_storage_server(create_server: Any) -> tuple[Any, int]:
+    """The storage emulator listening on a free port. Its ``start()`` waits, with no timeout,
+    for a thread that dies without a word when the port was taken meanwhile (another emulator
+    starting in parallel can take a port ``_free_port`` just released): wait on that thread's
+    flag with a timeout instead, and try another port."""
+    for _ in range(STORAGE_START_ATTEMPTS):
+        port = _free_port()
+        server = create_server(HOST, port, in_memory=True)
+        api = server._api  # the emulator's API thread: the only way to bound the wait
+        api.start()
+        if api.is_running.wait(timeout=10):
+            return server, port
+        api.join(timeout=1)
+    raise RuntimeError(f"the storage emulator did not start in {STORAGE_START_ATTEMPTS} tries")
+
+
 def _unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
@@ -271,9 +291,7 @@ def _start_storage() -> StorageEmulator:
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import storage  # type: ignore[attr-defined]
 
-    port = _free_port()
-    server = create_server(HOST, port, in_memory=True)
-    server.start()
+    server, port = _started_storage_server(create_server)
     endpoint = f"http://{HOST}:{port}"
     client = storage.Client(
         project=PROJECT,
