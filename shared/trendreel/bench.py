@@ -25,6 +25,7 @@ from pathlib import Path
 
 from trendreel import bootstrap
 from trendreel.adapters.local_blobs import LocalBlobStore
+from trendreel.clock import utc_now
 from trendreel.config import apply_overrides, load_default_config
 from trendreel.media.ffmpeg import ffmpeg_exe
 from trendreel.media.probe import probe
@@ -33,7 +34,7 @@ from trendreel.pipeline import new_job, run_stage
 from trendreel.providers.base import NARRATION_WPM, UsageLog
 from trendreel.settings import Settings
 from trendreel.stages import composition, content_generation
-from trendreel.stages.context import StageContext, get_model, key, utc_now
+from trendreel.stages.context import StageContext, get_model, key
 
 
 @dataclass

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from trendreel.clock import utc_now
 from trendreel.errors import ProviderNotConfiguredError
 from trendreel.google_auth import GoogleCerts
 from trendreel.models.publishing import PublishPlatform
@@ -29,7 +30,7 @@ from trendreel.providers.base import (
 )
 from trendreel.providers.publish.base import Publisher
 from trendreel.settings import Settings
-from trendreel.stages.context import Providers, utc_now
+from trendreel.stages.context import Providers
 from trendreel.webhooks.ports import WebhookStore
 
 

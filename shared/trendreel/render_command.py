@@ -7,12 +7,13 @@ from typing import Any
 
 from trendreel.adapters.local_blobs import LocalBlobStore
 from trendreel.bootstrap import build_providers
+from trendreel.clock import utc_now
 from trendreel.models import Stage, ThemeConfig
 from trendreel.pipeline import new_job, run_all
 from trendreel.progress import StageProgress
 from trendreel.settings import Settings
 from trendreel.stages import composition, review
-from trendreel.stages.context import StageContext, key, utc_now
+from trendreel.stages.context import StageContext, key
 
 DELIVERABLES = {
     "video.mp4": (composition.STAGE, composition.VIDEO),

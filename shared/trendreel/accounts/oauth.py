@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from pydantic import SecretStr
@@ -31,6 +31,7 @@ from trendreel.accounts.store import (
     load_account,
     save_account,
 )
+from trendreel.clock import utc_now
 from trendreel.errors import ProviderAuthError
 from trendreel.models.publishing import PublishPlatform
 from trendreel.providers.publish.base import AccessTokens
@@ -43,10 +44,6 @@ log = logging.getLogger(__name__)
 EARLY_REFRESH = timedelta(seconds=60)
 
 Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, repr=False)
@@ -62,7 +59,7 @@ class OAuthTokens:
         platform: PublishPlatform | str,
         *,
         transport: httpx.BaseTransport | None = None,
-        clock: Clock = _utc_now,
+        clock: Clock = utc_now,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._settings = settings

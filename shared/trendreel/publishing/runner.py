@@ -20,10 +20,7 @@ For every delivery of a publish task (job, platform, generation):
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from collections.abc import Callable
-from pathlib import Path
 
 from trendreel import services
 from trendreel.bootstrap import Runtime
@@ -44,7 +41,7 @@ from trendreel.providers.publish.base import PublishResult
 from trendreel.publishing import transitions
 from trendreel.publishing.video import publish_request
 from trendreel.runner import scratch_root
-from trendreel.stages.context import SCRATCH_PREFIX
+from trendreel.stages.context import private_scratch
 
 log = logging.getLogger(__name__)
 #: A post the platform is still processing is asked again after this long.
@@ -107,9 +104,9 @@ class PublishRunner:
             return publisher.status(pub.remote_id, pub.session, usage)
         record = self._recorder(job.id, pub, holder)
         settings = self.rt.settings
-        with _scratch(self.rt) as scratch:
+        with private_scratch(scratch_root(self.rt)) as scratch:
             request = publish_request(
-                job, self.rt.blobs, Path(scratch), pub.privacy, pub.publish_at,
+                job, self.rt.blobs, scratch, pub.privacy, pub.publish_at,
                 settings.publish_made_for_kids,
             )  # fmt: skip
             return publisher.publish(request, pub.session, record, usage)
@@ -174,13 +171,3 @@ def publication_error(platform: str, exc: TrendreelError) -> PublicationError:
 def _superseded(platform: str) -> Outcome:
     reason = f"the lease on the {platform} publication was taken over by another delivery"
     return Outcome(200, {"result": "superseded", "reason": reason})
-
-
-def _scratch(rt: Runtime) -> tempfile.TemporaryDirectory[str]:
-    """A private working folder, named as stages name theirs so a server removes what a killed
-    process left behind."""
-    root = scratch_root(rt)
-    if root is not None:
-        root.mkdir(parents=True, exist_ok=True)
-    prefix = f"{SCRATCH_PREFIX}{os.getpid()}-"
-    return tempfile.TemporaryDirectory(prefix=prefix, dir=root)

@@ -31,6 +31,14 @@ def script_of(blobs: BlobStore, job: Job) -> Script:
     return Script.model_validate(found.script)
 
 
+def _duration(job: Job, video: Path) -> float:
+    """What review measured (kept on the job); only a job finished before that was recorded
+    has its file probed again."""
+    if job.video is not None and job.video.duration_seconds is not None:
+        return job.video.duration_seconds
+    return probe(video).video_seconds
+
+
 def publish_request(
     job: Job,
     blobs: BlobStore,
@@ -54,7 +62,7 @@ def publish_request(
         job_id=job.id,
         video_path=video,
         size=video.stat().st_size,
-        duration_seconds=probe(video).video_seconds,
+        duration_seconds=_duration(job, video),
         title=_ANGLES.sub("", script.title).strip()[:TITLE_LIMIT],
         description=description,
         tags=tags,

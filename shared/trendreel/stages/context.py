@@ -9,12 +9,13 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel
 
+from trendreel.clock import utc_now
 from trendreel.models import Stage
 from trendreel.models.trends import UsedTopic
 from trendreel.ports import BlobStore, TopicHistory
@@ -36,10 +37,6 @@ M = TypeVar("M", bound=BaseModel)
 
 def _no_progress(fraction: float, message: str) -> None:
     return None
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class NoTopicHistory:
@@ -72,13 +69,20 @@ class StageContext:
 
     @contextmanager
     def scratch(self) -> Iterator[Path]:
-        """A private directory deleted when the block ends, whatever happens. Its name carries
-        the process id, so a server can remove what a killed process left behind."""
-        if self.scratch_dir is not None:
-            self.scratch_dir.mkdir(parents=True, exist_ok=True)
-        prefix = f"{SCRATCH_PREFIX}{os.getpid()}-"
-        with tempfile.TemporaryDirectory(prefix=prefix, dir=self.scratch_dir) as path:
-            yield Path(path)
+        with private_scratch(self.scratch_dir) as path:
+            yield path
+
+
+@contextmanager
+def private_scratch(root: Path | None) -> Iterator[Path]:
+    """A private directory under ``root`` (None: the system temp dir), deleted when the block
+    ends, whatever happens. Its name carries the process id, so a server can remove what a
+    killed process left behind."""
+    if root is not None:
+        root.mkdir(parents=True, exist_ok=True)
+    prefix = f"{SCRATCH_PREFIX}{os.getpid()}-"
+    with tempfile.TemporaryDirectory(prefix=prefix, dir=root) as path:
+        yield Path(path)
 
 
 def remove_orphaned_scratch(root: Path) -> int:

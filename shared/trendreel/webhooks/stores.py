@@ -1,14 +1,12 @@
 """Choosing the webhook store and the deployment's signing secret from a runtime's settings.
 
-``build_webhook_store`` is what ``Runtime.webhooks()`` (bootstrap) builds once per process.
-``runtime_store`` asks the runtime for it and, on a runtime without that accessor, builds one
-from the settings for the call (cheap on SQLite; on gcp it makes a Firestore client per call,
-which is why the runtime should keep one).
+``build_webhook_store`` is what ``Runtime.webhooks()`` (bootstrap) builds once per process;
+``runtime_store`` asks the runtime for it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from pydantic import SecretStr
 
@@ -38,17 +36,12 @@ def build_webhook_store(settings: Settings, firestore_client: object | None = No
 
 
 def runtime_store(rt: Runtime) -> WebhookStore:
-    """The runtime's webhook store (``Runtime.webhooks()``), or one built for this call."""
-    accessor = getattr(rt, "webhooks", None)
-    if callable(accessor):
-        return cast(WebhookStore, accessor())
-    return build_webhook_store(rt.settings, getattr(rt.store, "client", None))
+    """The runtime's webhook store (built once per process, next to its job store)."""
+    return rt.webhooks()
 
 
 def deployment_secret(settings: Settings) -> SecretStr | None:
     """``TRENDREEL_WEBHOOK_SECRET``: what signs deliveries to theme-config ``webhook_url``s.
     None (nothing is sent there) when unset or empty."""
-    secret = getattr(settings, "webhook_secret", None)
-    if isinstance(secret, SecretStr) and secret.get_secret_value():
-        return secret
-    return None
+    secret = settings.webhook_secret
+    return secret if secret is not None and secret.get_secret_value() else None

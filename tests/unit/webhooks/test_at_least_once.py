@@ -20,9 +20,9 @@ from trendreel.adapters.local_queue import LocalTaskQueue
 from trendreel.adapters.sqlite_jobs import SqliteJobStore
 from trendreel.adapters.sqlite_webhooks import SqliteWebhookStore
 from trendreel.bootstrap import Runtime
+from trendreel.clock import utc_now
 from trendreel.models.webhooks import WebhookTask
 from trendreel.settings import Settings
-from trendreel.stages.context import utc_now
 from trendreel.tasks import task_name
 from trendreel.webhooks.events import job_event, notify
 from trendreel.webhooks.models import Endpoint, EventType, new_secret

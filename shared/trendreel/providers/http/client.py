@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from trendreel.clock import utc_now
 from trendreel.errors import (
     ConfigError,
     ProviderError,
@@ -28,7 +29,7 @@ from trendreel.errors import (
 )
 from trendreel.providers.http.calls import Call, amend, without_query
 from trendreel.providers.http.redact import Redactor, Secret, secrets_in
-from trendreel.providers.http.retry import MAX_RETRY_AFTER_SECONDS, Backoff, retry_after, utc_now
+from trendreel.providers.http.retry import MAX_RETRY_AFTER_SECONDS, Backoff, retry_after
 from trendreel.providers.http.status import Classifier, decode_json, status_error
 from trendreel.providers.http.timeouts import Timeouts, timeouts
 from trendreel.settings import Settings

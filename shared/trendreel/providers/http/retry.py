@@ -71,7 +71,3 @@ def _until(http_date: str, now: datetime) -> float | None:
     if when.tzinfo is None:  # an HTTP-date is always GMT; "-0000" parses as naive
         when = when.replace(tzinfo=UTC)
     return max((when - now).total_seconds(), 0.0)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeVar
 
+from trendreel.errors import ProviderAuthError
 from trendreel.models.publishing import MetricReading, Privacy, PublishPlatform, RemoteSession
 from trendreel.providers.base import UsageLog
 
@@ -68,6 +69,25 @@ class AccessTokens(Protocol):
         """The platform rejected ``token`` (401): the next ``access_token`` refreshes. A
         publisher refreshes at most once per call it makes; a second 401 is an auth error."""
         ...
+
+
+class TokenRejectedError(ProviderAuthError):
+    """The platform refused the access token (expired or revoked); ``with_fresh_token``
+    refreshes it once. Each platform's own subclass carries its reconnect hint."""
+
+
+T = TypeVar("T")
+
+
+def with_fresh_token(tokens: AccessTokens, send: Callable[[str], T]) -> T:
+    """``send`` with the account's access token; a rejected token is invalidated and ``send``
+    repeated once with a fresh one. A second rejection propagates."""
+    token = tokens.access_token()
+    try:
+        return send(token)
+    except TokenRejectedError:
+        tokens.invalidate(token)
+    return send(tokens.access_token())
 
 
 class Publisher(Protocol):

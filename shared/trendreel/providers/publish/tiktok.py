@@ -21,10 +21,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 
+from trendreel.clock import utc_now
 from trendreel.errors import ProviderResponseError
 from trendreel.models.publishing import MetricReading, PublishPlatform, RemoteSession
 from trendreel.providers.base import UsageLog
@@ -58,10 +59,6 @@ POLL_INTERVAL_SECONDS = 5.0
 METRIC_FIELDS = "id,view_count,like_count,comment_count"
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class TikTokPublisher:
     platform: PublishPlatform = PublishPlatform.TIKTOK
 
@@ -72,7 +69,7 @@ class TikTokPublisher:
         *,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = utc_now,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         chunk_rules: ChunkRules = TIKTOK_CHUNK_RULES,
         limiter: SlidingWindowLimiter | None = None,

@@ -22,11 +22,10 @@ import httpx
 from trendreel.errors import ProviderResponseError
 from trendreel.providers.base import UsageLog
 from trendreel.providers.http import ServiceClient
-from trendreel.providers.publish.base import AccessTokens
+from trendreel.providers.publish.base import AccessTokens, with_fresh_token
 from trendreel.providers.publish.tiktok_chunks import ChunkPlan, read_span
 from trendreel.providers.publish.tiktok_errors import (
     PROVIDER,
-    TokenRejectedError,
     classify,
     envelope_failure,
     to_error,
@@ -90,13 +89,10 @@ class TikTokApi:
         params: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """POST to ``endpoint``; TikTok's ``data`` object. Refreshes a rejected token once."""
-        token = self._tokens.access_token()
-        try:
-            return self._call_once(endpoint, token, body, params)
-        except TokenRejectedError:
-            self._tokens.invalidate(token)
         # A second rejection propagates: its hint says how to connect the account again.
-        return self._call_once(endpoint, self._tokens.access_token(), body, params)
+        return with_fresh_token(
+            self._tokens, lambda token: self._call_once(endpoint, token, body, params)
+        )
 
     def put_chunk(self, upload_url: str, plan: ChunkPlan, index: int, video: Path) -> int:
         """Sends chunk ``index`` of ``video``, streamed from disk; TikTok's HTTP status."""

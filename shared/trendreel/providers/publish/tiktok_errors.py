@@ -25,12 +25,13 @@ from trendreel.errors import (
     ProviderResponseError,
     ProviderUnavailableError,
 )
+from trendreel.providers.publish import base
 
 PROVIDER = "tiktok"
 CONNECT = "run `trendreel accounts connect tiktok`"
 
 
-class TokenRejectedError(ProviderAuthError):
+class TokenRejectedError(base.TokenRejectedError):
     """``access_token_invalid``: refreshed once by the publisher; a second one is final."""
 
     hint = f"TikTok rejected the account's access token even after a refresh: {CONNECT}."

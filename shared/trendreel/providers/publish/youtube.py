@@ -23,6 +23,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import ValidationError
 
+from trendreel.clock import utc_now
 from trendreel.errors import InvalidStateError, ProviderResponseError
 from trendreel.models.publishing import MetricReading, Privacy, PublishPlatform, RemoteSession
 from trendreel.providers.base import UsageLog
@@ -47,10 +48,6 @@ UNAUDITED_NOTE = (
 )
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class YouTubePublisher:
     """Each call opens its own connections and closes them before it returns."""
 
@@ -64,7 +61,7 @@ class YouTubePublisher:
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
-        now: Callable[[], datetime] = _utcnow,
+        now: Callable[[], datetime] = utc_now,
     ) -> None:
         check_chunk_size(chunk_size)
         self._settings = settings

@@ -30,6 +30,7 @@ from trendreel.errors import (
     ProviderRateLimitError,
 )
 from trendreel.providers.http import Classifier, google_reasons
+from trendreel.providers.publish import base
 from trendreel.providers.publish.youtube_quota import (
     quota_exceeded,
     thumbnail_limit_exceeded,
@@ -44,7 +45,7 @@ SCOPES_HINT = (
 RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded"})
 
 
-class TokenRejectedError(ProviderAuthError):
+class TokenRejectedError(base.TokenRejectedError):
     """401: the access token is expired or revoked; refresh it once and repeat the call."""
 
     hint = CONNECT_HINT

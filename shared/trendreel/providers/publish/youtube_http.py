@@ -19,7 +19,7 @@ import httpx
 
 from trendreel.errors import ProviderAuthError
 from trendreel.providers.http import ServiceClient
-from trendreel.providers.publish.base import AccessTokens
+from trendreel.providers.publish.base import AccessTokens, with_fresh_token
 from trendreel.providers.publish.youtube_errors import (
     CONNECT_HINT,
     TokenRejectedError,
@@ -73,15 +73,12 @@ class YouTubeHttp:
         **kwargs: Any,
     ) -> httpx.Response:
         """One API call as the account; a rejected token is refreshed once."""
-        token = self._tokens.access_token()
         try:
-            return self._send(client, method, path, token, body, headers, kwargs)
-        except TokenRejectedError:
-            self._tokens.invalidate(token)
-        token = self._tokens.access_token()
-        try:
-            return self._send(client, method, path, token, body, headers, kwargs)
-        except TokenRejectedError as exc:
+            return with_fresh_token(
+                self._tokens,
+                lambda token: self._send(client, method, path, token, body, headers, kwargs),
+            )
+        except TokenRejectedError as exc:  # the refreshed token was refused too
             message = f"{method} {path.split('?', 1)[0]} rejected a freshly refreshed access token"
             raise ProviderAuthError(NAME, message, hint=CONNECT_HINT) from exc
 
