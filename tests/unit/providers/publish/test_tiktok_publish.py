@@ -14,7 +14,7 @@ from trendreel.errors import ProviderResponseError
 from trendreel.models.publishing import Privacy, PublishPlatform
 from trendreel.providers.base import UsageLog
 from trendreel.providers.publish.base import Publisher
-from trendreel.providers.publish.tiktok_chunks import MIB, TIKTOK_CHUNK_RULES
+from trendreel.providers.publish.tiktok_chunks import DEFAULT_CHUNK_SIZE, MIB, TIKTOK_CHUNK_RULES
 
 
 @pytest.fixture
@@ -110,6 +110,20 @@ def test_documented_sizes_two_chunks_of_5_mib_with_the_tail_in_the_last(
 
     assert result.status == "published"
     assert [p.size for p in tiktok.fake.calls(UPLOAD)] == [5 * MIB, 5 * MIB + 123]
+    assert tiktok.fake.posts[0].sha256 == sha256(request.video_path)
+
+
+def test_the_default_chunk_size_under_the_documented_rules(tiktok: TikTokHarness) -> None:
+    """The chunk size users get (10 MiB), not the tests' small one: the tail joins the last."""
+    tiktok.fake.account.limits = ChunkLimits()  # TikTok's own 5 MB / 64 MB / 128 MB
+    request = tiktok.video(2 * DEFAULT_CHUNK_SIZE + 123)
+    publisher = tiktok.publisher(chunk_size=DEFAULT_CHUNK_SIZE, chunk_rules=TIKTOK_CHUNK_RULES)
+
+    result = publisher.publish(request, None, Recorder(), UsageLog())
+
+    assert result.status == "published"
+    sizes = [p.size for p in tiktok.fake.calls(UPLOAD)]
+    assert sizes == [DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_SIZE + 123]
     assert tiktok.fake.posts[0].sha256 == sha256(request.video_path)
 
 

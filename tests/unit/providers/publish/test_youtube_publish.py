@@ -21,7 +21,7 @@ from tests.support.fakes.youtube_harness import (
 from trendreel.errors import ConfigError, ProviderUnavailableError
 from trendreel.models.publishing import Privacy, PublishPlatform
 from trendreel.providers.publish.base import Publisher
-from trendreel.providers.publish.youtube import UNAUDITED_NOTE
+from trendreel.providers.publish.youtube import DEFAULT_CHUNK_SIZE, UNAUDITED_NOTE
 
 SIZE = 2 * CHUNK + 180_000  # three chunks, the last one short
 
@@ -246,3 +246,20 @@ def test_a_title_too_long_for_youtube_is_cut_to_fit(world: World, tmp_path: Path
 
 def _opened(world: World) -> int:
     return sum(1 for r in world.fake.requests if r.method == "POST" and r.path.endswith("/videos"))
+
+
+def test_the_default_chunk_size_takes_a_video_of_several_chunks(
+    world: World, tmp_path: Path
+) -> None:
+    """The chunk size users get (8 MiB), not the tests' small one, on a 17 MiB video."""
+    video = video_file(tmp_path, 2 * DEFAULT_CHUNK_SIZE + 180_000)
+    publisher = world.publisher(chunk_size=DEFAULT_CHUNK_SIZE)
+
+    result = publisher.publish(request_for(video), None, world.record, world.usage)
+
+    assert world.fake.videos_created == 1
+    [posted] = world.fake.videos.values()
+    assert result.remote_id == posted.id
+    assert posted.content == video.read_bytes()
+    starts = [put.first_byte for put in world.fake.chunk_puts()]
+    assert starts == [0, DEFAULT_CHUNK_SIZE, 2 * DEFAULT_CHUNK_SIZE]
